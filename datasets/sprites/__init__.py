@@ -1,0 +1,1 @@
+"""The `sprites` dataset builder."""

@@ -1,0 +1,1 @@
+"""Export of trained generators as SavedModels (installed as `rjkeras.export`)."""

@@ -1,0 +1,87 @@
+"""The serving module: a trained model behind explicit SavedModel signatures.
+
+Signatures (keyword arguments only; outputs are dicts):
+
+    generate_videos(num_videos: int32, length: int32, seed: int64)
+        -> videos uint8 (N, T, H, W, 3) [, summary_frames uint8 (N, H, W, 3)]
+    generate_images(num_images: int32, seed: int64) -> images uint8 (N, H, W, 3)
+        images from the fixed prior (RJVAE: summary frames decoder(mu), mu ~ N(0, sigma^2 I))
+    reconstruct(videos: uint8 (N, T, H, W, 3)) -> videos uint8 (N, T, H, W, 3)      [VAEs]
+    encode(videos: uint8 (N, T, H, W, 3)) -> posterior locs and scales (float32)     [VAEs]
+
+The same seed gives the same output. The SavedModel needs only TensorFlow to load and run.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from rjkeras.summaries import to_uint8
+
+# Bounds on a request, so a typo cannot allocate the whole machine's memory.
+MAX_VIDEOS = 1024
+MAX_LENGTH = 1024
+
+
+def _check_range(value, name: str, limit: int):
+    message = f"{name} must be between 1 and {limit}"
+    return [tf.debugging.assert_positive(value, message=message),
+            tf.debugging.assert_less_equal(value, limit, message=message)]
+
+
+def _seed(seed):
+    return tf.stack([seed, tf.constant(0, tf.int64)])
+
+
+class GeneratorModule(tf.Module):
+    """Wraps a trained rjkeras model (held as `self.model`, which tracks its variables)."""
+
+    def __init__(self, model, image_size: int):
+        super().__init__(name="rjkeras_generator")
+        self.model = model
+        self.image_size = image_size
+        videos = tf.TensorSpec([None, None, image_size, image_size, 3], tf.uint8, name="videos")
+        self.reconstruct = tf.function(self._reconstruct, input_signature=[videos])
+        self.encode = tf.function(self._encode, input_signature=[videos])
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_videos"),
+                                  tf.TensorSpec([], tf.int32, name="length"),
+                                  tf.TensorSpec([], tf.int64, name="seed")])
+    def generate_videos(self, num_videos, length, seed):
+        with tf.control_dependencies(_check_range(num_videos, "num_videos", MAX_VIDEOS)
+                                     + _check_range(length, "length", MAX_LENGTH)):
+            samples = self.model.sample(num_videos, length, _seed(seed))
+        return {name: to_uint8(value) for name, value in samples.items()}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_images"),
+                                  tf.TensorSpec([], tf.int64, name="seed")])
+    def generate_images(self, num_images, seed):
+        with tf.control_dependencies(_check_range(num_images, "num_images", MAX_VIDEOS)):
+            images = self.model.sample_images(num_images, _seed(seed))
+        return {"images": to_uint8(images)}
+
+    def _reconstruct(self, videos):
+        return {"videos": to_uint8(self.model.reconstruct(tf.cast(videos, tf.float32) / 127.5 - 1.0))}
+
+    def _encode(self, videos):
+        return self.model.encode(tf.cast(videos, tf.float32) / 127.5 - 1.0)
+
+    def signatures(self) -> dict:
+        signatures = {"generate_videos": self.generate_videos, "generate_images": self.generate_images}
+        if hasattr(self.model, "reconstruct"):
+            signatures["reconstruct"] = self.reconstruct
+            signatures["encode"] = self.encode
+        return signatures
+
+
+def save(model, image_size: int, path: str) -> GeneratorModule:
+    """Writes the SavedModel of `model` to `path` (atomically: a partial export never shows)."""
+    module = GeneratorModule(model, image_size)
+    tmp = path.rstrip("/") + ".tmp"
+    if tf.io.gfile.exists(tmp):
+        tf.io.gfile.rmtree(tmp)
+    tf.saved_model.save(module, tmp, signatures=module.signatures())
+    if tf.io.gfile.exists(path):
+        tf.io.gfile.rmtree(path)
+    tf.io.gfile.rename(tmp, path)
+    return module

@@ -1,0 +1,138 @@
+"""Prepares a dataset through its TFDS builder, offline, with progress.
+
+    python -m rjkeras.prepare synthetic_sprites [--config=tiny] [--data_dir=DIR]
+    python -m rjkeras.prepare sprites --manual_dir=DIR
+
+Already-prepared data is reused, never rebuilt or deleted. TFDS writes into an `incomplete.*`
+folder and renames it only once every split is written, so an interrupted build is never taken
+for a complete one: the next call builds again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+# Before TensorFlow is imported anywhere: silence its C++ INFO/WARNING logs so that progress shows
+# (TF 2.21 still prints a few lines before its logger reads this variable).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
+
+from rjkeras.errors import UserError  # noqa: E402
+
+# Registry: dataset name -> module holding its TFDS `Builder`, imported only when used.
+# Adding a dataset is one line here.
+DATASETS = {
+    "synthetic_sprites": "rjkeras.datasets.synthetic_sprites.synthetic_sprites_dataset_builder",
+    "sprites": "rjkeras.datasets.sprites.sprites_dataset_builder",
+}
+
+
+def builder_class(name: str) -> type:
+    """The TFDS builder class registered under `name`; UserError listing the valid names."""
+    if name not in DATASETS:
+        raise UserError(f"unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}")
+    return importlib.import_module(DATASETS[name]).Builder
+
+
+def config_names(name: str) -> list[str]:
+    """Names of the builder configs of dataset `name` (empty if it has none)."""
+    return [config.name for config in builder_class(name).BUILDER_CONFIGS]
+
+
+def get_builder(name: str, *, data_dir: str | None = None, config: str | None = None):
+    """An (unprepared or prepared) builder; UserError for an unknown name or config."""
+    cls = builder_class(name)
+    names = config_names(name)
+    if config is not None and config not in names:
+        valid = ", ".join(names) if names else "none (omit --config)"
+        raise UserError(f"unknown config {config!r} of dataset {name!r}; choose one of: {valid}")
+    return cls(data_dir=data_dir, config=config)
+
+
+def prepare(name: str, *, data_dir: str | None = None, manual_dir: str | None = None,
+            config: str | None = None):
+    """Builds dataset `name` unless already prepared; returns its `tfds.core.DatasetBuilder`.
+
+    Args:
+      name: a key of `DATASETS`.
+      data_dir: where prepared datasets live; None: TFDS's default ($TFDS_DATA_DIR or
+        ~/tensorflow_datasets).
+      manual_dir: raw files of datasets that cannot be downloaded (e.g. sprites); None: TFDS's
+        default `<data_dir>/downloads/manual`.
+      config: a builder config name; None: the builder's default.
+    """
+    builder = get_builder(name, data_dir=data_dir, config=config)
+    _build(builder, name, manual_dir)
+    return builder
+
+
+def _build(builder, name: str, manual_dir: str | None) -> None:
+    """Runs `download_and_prepare` offline unless `builder` is prepared already."""
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+    if is_prepared(builder):
+        return
+    if builder.data_path.exists():
+        # TFDS renames its temporary folder only once a build is complete, so this one was made
+        # by hand or damaged afterwards; TFDS would refuse to overwrite it, and we never delete data.
+        raise UserError(f"{builder.data_path} exists but holds no complete dataset (no dataset_info.json); "
+                        "delete it to build again")
+    download_config = tfds.download.DownloadConfig(
+        manual_dir=manual_dir,
+        try_download_gcs=False,  # offline: never look for a hosted copy
+    )
+    try:
+        builder.download_and_prepare(download_config=download_config)
+    except UserError as e:
+        if builder.MANUAL_DOWNLOAD_INSTRUCTIONS and "--manual_dir" not in str(e):
+            raise UserError(f"{e}; pass --manual_dir=DIR with the {name} files") from None
+        raise
+
+
+def is_prepared(builder) -> bool:
+    """Whether `builder`'s data is complete (TFDS's check, without its warning for absent folders)."""
+    return builder.data_path.exists() and builder.is_prepared()
+
+
+def describe(builder) -> str:
+    """One line: where the data is and how many examples each split holds."""
+    sizes = ", ".join(f"{split}: {info.num_examples}" for split, info in sorted(builder.info.splits.items()))
+    return f"{builder.info.full_name} in {builder.data_dir} ({sizes})"
+
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """The command's flags; defined only when it runs, since the library is imported by train."""
+    flags.DEFINE_string("config", None, "Builder config (e.g. tiny, small, default); default: the builder's.")
+    flags.DEFINE_string("data_dir", None, "Where prepared datasets live; default: $TFDS_DATA_DIR or "
+                        "~/tensorflow_datasets.")
+    flags.DEFINE_string("manual_dir", None, "Folder with raw files for datasets that cannot be downloaded "
+                        "(sprites: the release's npy/ folder or its parent).")
+
+
+def main(argv: list[str]) -> None:
+    logging.set_verbosity(logging.WARNING)  # TFDS's INFO lines would bury its progress bars
+    try:
+        if len(argv) != 2:
+            raise UserError(f"expected one dataset name ({', '.join(sorted(DATASETS))}), "
+                            f"got {len(argv) - 1}: usage: python -m rjkeras.prepare NAME [--config=...]")
+        name = argv[1]
+        builder = get_builder(name, data_dir=FLAGS.data_dir, config=FLAGS.config)
+        reused = is_prepared(builder)
+        _build(builder, name, FLAGS.manual_dir)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    print(f"{'Reused' if reused else 'Prepared'} {describe(builder)}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

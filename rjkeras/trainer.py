@@ -1,0 +1,216 @@
+"""The training loop: a work dir, a strategy, data, a model, `fit`, checkpoints and summaries.
+
+A work dir holds:
+    config.json          the resolved config (what export and evaluation read back)
+    checkpoints/         tf.train.CheckpointManager checkpoints, numbered by training step
+    tensorboard/train/   scalars (every loss term, steps/s) and image panels
+
+Rerunning the same command resumes from the latest checkpoint. A different model or data
+config in an existing work dir is refused (training fields such as train.steps may change).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from rjkeras import config as config_lib
+from rjkeras import data as data_lib
+from rjkeras import summaries
+from rjkeras.errors import UserError
+from rjkeras.models import build_model, compile_model
+
+log = logging.getLogger("rjkeras")
+
+
+def default_workdir(model: str, dataset: str, size: str = "paper") -> str:
+    suffix = "" if size == "paper" else f"_{size}"
+    return os.path.join("workdirs", f"{model}_{dataset}{suffix}")
+
+
+def prepare_workdir(config: config_lib.Config, workdir: str) -> None:
+    """Creates the work dir, or checks that an existing one was trained with a compatible config."""
+    path = os.path.join(workdir, "config.json")
+    if os.path.exists(path):
+        saved = config_lib.load_workdir_config(workdir)
+        changes = config_lib.diff(saved, config)
+        if changes:
+            raise UserError(
+                f"{workdir} holds a run with a different config ({'; '.join(changes)}); "
+                "use another --workdir, or the same flags as that run to resume it")
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        with open(path + ".tmp", "w") as f:
+            f.write(config.to_json())
+        os.replace(path + ".tmp", path)
+    except OSError as e:
+        raise UserError(f"cannot write to work dir {workdir}: {e.strerror}") from None
+
+
+def checkpoint_manager(model, workdir: str, max_to_keep: int = 3):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
+                                      max_to_keep=max_to_keep)
+
+
+def restore(model, workdir: str, expect_partial: bool = False) -> int:
+    """Restores the latest checkpoint of a work dir into model; returns its step (0 if none)."""
+    manager = checkpoint_manager(model, workdir)
+    if manager.latest_checkpoint is None:
+        return 0
+    status = manager.checkpoint.restore(manager.latest_checkpoint)
+    if expect_partial:
+        status.expect_partial()
+    return int(model.optimizer.iterations.numpy())
+
+
+class Monitor(keras.callbacks.Callback):
+    """Progress lines, TensorBoard scalars and panels, checkpoints and the step budget.
+
+    One Keras "epoch" is `log_every` steps, so epoch ends are the logging points.
+    """
+
+    def __init__(self, config, manager, writer, panel_videos, start_step: int):
+        super().__init__()
+        self.config = config
+        self.manager = manager
+        self.writer = writer
+        self.panel_videos = panel_videos  # fixed real videos for the reconstruction panel
+        self.step = start_step
+        self.last_saved = start_step
+
+    def on_train_begin(self, logs=None):
+        self.start_time = self.epoch_time = time.time()
+        self.start_step = self.epoch_step = self.step
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step >= self.config.train.steps:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        t = self.config.train
+        now = time.time()
+        rate = (self.step - self.epoch_step) / max(now - self.epoch_time, 1e-9)
+        self.epoch_time, self.epoch_step = now, self.step
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        with self.writer.as_default(step=self.step):
+            for name, value in logs.items():
+                tf.summary.scalar(f"loss/{name}" if name != "loss" else "loss", value)
+            tf.summary.scalar("speed/steps_per_second", rate)
+            tf.summary.scalar("speed/videos_per_second", rate * t.batch_size)
+            if self.step % t.image_every == 0 or self.step >= t.steps:
+                self.write_panels()
+        overall = (self.step - self.start_step) / max(now - self.start_time, 1e-9)
+        eta = (t.steps - self.step) / max(overall, 1e-9)
+        terms = "  ".join(f"{k}={v:.4g}" for k, v in sorted(logs.items()))
+        log.info("step %d/%d (%.0f%%)  %s  %.2f steps/s  eta %s", self.step, t.steps,
+                     100.0 * self.step / t.steps, terms, rate, _duration(eta))
+        if self.step % t.checkpoint_every == 0 or self.step >= t.steps:
+            self.save()
+
+    def save(self):
+        if self.step != self.last_saved:
+            path = self.manager.save(checkpoint_number=self.step)
+            self.last_saved = self.step
+            log.info("saved checkpoint %s", path)
+
+    def write_panels(self):
+        """Samples from the prior (with summary frames where the model has them) and reconstructions."""
+        t = self.config.train
+        model = self.model
+        seed = tf.constant([t.seed, 12345], tf.int64)  # the same prior draws at every step
+        samples = model.sample(t.panel_videos, self.config.data.num_frames, seed)
+        videos = summaries.to_uint8(samples["videos"]).numpy()
+        if "summary_frames" in samples:
+            summary_frames = summaries.to_uint8(samples["summary_frames"]).numpy()
+            summaries.write_image("samples/videos_with_summary_frames",
+                                  summaries.video_grid(videos, summary_frames), self.step,
+                                  "Left: summary frame G(mu); right: the video's frames.")
+            summaries.write_image("samples/summary_frames",
+                                  summaries.video_grid(summary_frames[None]), self.step)
+        else:
+            summaries.write_image("samples/videos", summaries.video_grid(videos), self.step)
+        if self.panel_videos is not None:
+            recon = summaries.to_uint8(model.reconstruct(self.panel_videos)).numpy()
+            real = summaries.to_uint8(self.panel_videos).numpy()
+            summaries.write_image("reconstructions", summaries.video_grid(summaries.interleave(real, recon)),
+                                  self.step, "Rows alternate: a test video, its reconstruction.")
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _input(config, split, batch_size, seed, shuffle=True, repeat=True):
+    d = config.data
+    return data_lib.videos(d.dataset, split, batch_size=batch_size, data_dir=d.data_dir,
+                           manual_dir=d.manual_dir, builder_config=d.builder_config,
+                           image_size=d.image_size, num_frames=d.num_frames, shuffle=shuffle,
+                           repeat=repeat, seed=seed)
+
+
+def validate_against_data(config) -> None:
+    """Checks the config against the prepared dataset (prepares it first if needed)."""
+    d = config.data
+    info = data_lib.dataset_info(d.dataset, data_dir=d.data_dir, manual_dir=d.manual_dir,
+                                 builder_config=d.builder_config)
+    if d.num_frames > info.num_frames:
+        raise UserError(f"data.num_frames={d.num_frames} but {d.dataset} has "
+                        f"{info.num_frames}-frame videos")
+    if info.split_sizes.get("train", 0) < config.train.batch_size:
+        raise UserError(f"train.batch_size={config.train.batch_size} exceeds the "
+                        f"{info.split_sizes.get('train', 0)} training videos of {d.dataset}")
+
+
+def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strategy | None = None):
+    """Trains (or resumes) the run of `config` in `workdir`; returns the final epoch's metrics."""
+    t = config.train
+    prepare_workdir(config, workdir)
+    validate_against_data(config)
+    strategy = strategy or tf.distribute.MirroredStrategy()
+    if t.batch_size % strategy.num_replicas_in_sync:
+        raise UserError(f"train.batch_size={t.batch_size} must be divisible by the "
+                        f"{strategy.num_replicas_in_sync} replicas")
+    log.info("training %s on %s in %s over %d replica(s)", config.model_name,
+                 config.data.dataset, workdir, strategy.num_replicas_in_sync)
+
+    with strategy.scope():
+        model = compile_model(build_model(config), config)
+    manager = checkpoint_manager(model, workdir, t.keep_checkpoints)
+    step = restore(model, workdir)
+    if step:
+        log.info("resumed from %s at step %d", manager.latest_checkpoint, step)
+    if step >= t.steps:
+        log.info("already trained for %d steps (train.steps=%d): nothing to do", step, t.steps)
+        return {}
+
+    # Shuffling is seeded by the step too, so a resumed run does not replay the same batches.
+    dataset = _input(config, "train", t.batch_size, seed=t.seed + step)
+    panel = next(iter(_input(config, "test", t.panel_videos, seed=t.seed, shuffle=False,
+                             repeat=False)))["video"]
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", "train"))
+    monitor = Monitor(config, manager, writer, panel, step)
+    epochs = math.ceil(t.steps / t.log_every)
+    try:
+        history = model.fit(dataset, steps_per_epoch=t.log_every, epochs=epochs,
+                            initial_epoch=step // t.log_every, callbacks=[monitor], verbose=0,
+                            shuffle=False)
+    except KeyboardInterrupt:
+        monitor.step = int(model.optimizer.iterations.numpy())
+        monitor.save()
+        raise UserError(f"interrupted at step {monitor.step}; checkpoint saved in {workdir}: "
+                        "rerun the same command to resume") from None
+    finally:
+        writer.flush()
+    monitor.save()
+    return {k: float(v[-1]) for k, v in history.history.items()}

@@ -1,0 +1,40 @@
+"""Helpers shared by the tests (importable: setup.cfg puts tests/ on pytest's pythonpath)."""
+
+import numpy as np
+import tensorflow as tf
+
+
+def moving_square_videos(num_videos: int, frames: int = 8, size: int = 16, seed: int = 0) -> np.ndarray:
+    """A learnable toy: a coloured square moving in a straight line; float32 in [-1, 1].
+
+    The background is lightly textured, as natural frames are.
+    """
+    rng = np.random.default_rng(seed)
+    videos = rng.uniform(-1.0, -0.6, (num_videos, 1, size, size, 3)).astype(np.float32)
+    videos = np.repeat(videos, frames, axis=1)
+    side = size // 4
+    for i in range(num_videos):
+        colour = rng.uniform(-0.5, 1.0, 3)
+        x, y = rng.integers(0, size - side, 2)
+        dx, dy = rng.choice([-1, 1], 2)
+        for t in range(frames):
+            videos[i, t, y:y + side, x:x + side] = colour
+            x = int(np.clip(x + dx, 0, size - side))
+            y = int(np.clip(y + dy, 0, size - side))
+    return videos
+
+
+_STRATEGIES = {}
+
+
+def mirrored(num_replicas: int) -> tf.distribute.MirroredStrategy:
+    """One MirroredStrategy per replica count for the whole session.
+
+    Two strategies over the same devices in one process can hand out the same collective
+    instance keys, and their all-reduces then collide; a process (like the trainer) should
+    hold one.
+    """
+    if num_replicas not in _STRATEGIES:
+        devices = [f"/cpu:{i}" for i in range(num_replicas)]
+        _STRATEGIES[num_replicas] = tf.distribute.MirroredStrategy(devices)
+    return _STRATEGIES[num_replicas]
