@@ -15,6 +15,7 @@ not a silently ignored setting. The resolved config is written into the work dir
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import typing
@@ -77,7 +78,11 @@ class TrainConfig:
     panel_videos: int = 6  # videos per image panel
 
 
-MODEL_CONFIGS: dict[str, type] = {"rjvae": VAEConfig, "dsa": VAEConfig}
+# Model name -> its config's defaults. RJVAE's residual lives in mu's space (our size: DSA's 256).
+MODEL_CONFIGS: dict[str, Any] = {
+    "rjvae": functools.partial(VAEConfig, residual_dim=256),
+    "dsa": VAEConfig,
+}
 
 
 @dataclasses.dataclass
@@ -197,6 +202,10 @@ def resolve(model: str, dataset: str, *, preset: str | None = None, size: str = 
     """Resolves the config of a run from its model, dataset, preset, size and overrides."""
     if model not in MODEL_CONFIGS:
         raise UserError(f"unknown model {model!r}; choose one of: {', '.join(sorted(MODEL_CONFIGS))}")
+    from rjkeras.prepare import DATASETS  # cheap: builders are imported only when used
+
+    if dataset not in DATASETS:
+        raise UserError(f"unknown dataset {dataset!r}; choose one of: {', '.join(sorted(DATASETS))}")
     if size not in SIZES:
         raise UserError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}")
     config = Config(model_name=model, model=MODEL_CONFIGS[model]())

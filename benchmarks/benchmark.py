@@ -1,0 +1,389 @@
+"""Training speed and input-pipeline throughput of the models on this machine.
+
+    python benchmarks/benchmark.py                        # rjvae and dsa at the paper's sizes
+    python benchmarks/benchmark.py --size=small --json=small.json
+    python benchmarks/benchmark.py --size=tiny --dataset_config=tiny --steps=2   # smoke check
+
+For each model the resolved preset (the same config `python -m rjkeras.train` would run) is
+built under the trainer's strategy and compiled, and its train steps are timed the way
+`model.fit` runs them: `model.train_function` called on a distributed iterator. The batches are
+one synthetic in-memory batch (uniform noise in [-1, 1]), so data loading is excluded; the input
+pipeline (`rjkeras.data.videos`) is timed on its own. After `--warmup` steps (the first one
+traces the graph) `--steps` steps are timed in blocks of `--block` steps; the reported time is
+the median over blocks of seconds per step.
+
+Every measurement runs in its own subprocess (this script re-invoked with the internal
+`--worker` flag), so the peak resident memory reported (VmHWM, the process's high-water mark,
+TensorFlow's ~0.5 GB included) belongs to one model alone and TensorFlow state never leaks
+between measurements. GFLOP/step counts the float operations of the traced train step with
+TensorFlow's profiler; it misses what runs inside loops (the LSTMs: well under 1% here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+
+from absl import app, flags  # noqa: E402
+
+from rjkeras import config as config_lib  # noqa: E402  (no TensorFlow import: the parent stays light)
+from rjkeras.errors import UserError  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("models", ["rjvae", "dsa"], "Models to time, comma-separated.")
+flags.DEFINE_enum("size", "paper", list(config_lib.SIZES),
+                  "Preset size: the paper's (64x64, 8 frames, batch 25), or the small/tiny overlays.")
+flags.DEFINE_integer("steps", None, "Timed train steps per model; default 3 (paper) or 20 (small, tiny).")
+flags.DEFINE_integer("warmup", 1, "Untimed steps before timing; the first one traces the graph.")
+flags.DEFINE_integer("block", None, "Steps per timed block; default 1 (paper) or 5 (small, tiny).")
+flags.DEFINE_integer("batch_size", None, "Global batch size (train.batch_size); default: the preset's.")
+flags.DEFINE_string("dataset", "synthetic_sprites", "Dataset of the preset and of the input pipeline.")
+flags.DEFINE_string("dataset_config", None, "TFDS builder config of the input pipeline (data.builder_config).")
+flags.DEFINE_string("data_dir", None, "Where prepared datasets live (prepared on demand).")
+flags.DEFINE_string("manual_dir", None, "Raw files, for datasets that need them (sprites).")
+flags.DEFINE_multi_string("set", [], "Any config field: --set model.conv_channels=128 (repeatable).")
+flags.DEFINE_enum("strategy", "mirrored", ["mirrored", "none"],
+                  "mirrored: tf.distribute.MirroredStrategy over the local devices, as the trainer; "
+                  "none: the default strategy.")
+flags.DEFINE_integer("pipeline_batches", 30, "Batches timed of the input pipeline; 0 skips it.")
+flags.DEFINE_integer("pipeline_warmup", 3, "Untimed batches of the input pipeline before timing.")
+flags.DEFINE_bool("flops", True, "Count the float operations of a train step (TensorFlow's profiler).")
+flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+# Internal: the per-measurement subprocess.
+flags.DEFINE_enum("worker", None, ["train", "pipeline"], "(internal) Run one measurement and exit.")
+flags.DEFINE_string("worker_config", None, "(internal) The worker's resolved config (JSON file).")
+flags.DEFINE_string("worker_output", None, "(internal) Where the worker writes its result (JSON).")
+
+DEFAULT_STEPS = {"paper": 3, "small": 20, "tiny": 20}
+DEFAULT_BLOCK = {"paper": 1, "small": 5, "tiny": 5}
+
+
+def _say(message: str) -> None:
+    """A progress line (stdout: the workers' stderr holds TensorFlow's chatter, shown on failure)."""
+    print(message, flush=True)
+
+
+def peak_rss_mib() -> float:
+    """This process's resident-memory high-water mark (VmHWM), in MiB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    import resource  # not on /proc systems; ru_maxrss is kB on Linux, bytes on macOS
+
+    scale = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+# ----------------------------------------------------------------------------------------------
+# Workers: one measurement each, in a fresh process.
+
+
+def _strategy(name: str):
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
+
+
+def _train_step_flops(model, strategy, per_replica_shape) -> float | None:
+    """Float operations of one global train step, from the traced graph (None if unavailable)."""
+    import tensorflow as tf
+
+    @tf.function
+    def step(videos):
+        return strategy.run(model.train_step, args=({"video": videos},))
+
+    try:
+        graph = step.get_concrete_function(tf.TensorSpec(per_replica_shape, tf.float32)).graph
+        options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+        options["output"] = "none"
+        profile = tf.compat.v1.profiler.profile(graph, options=options)
+    except Exception as e:  # the count is optional: never fail a benchmark over it
+        _say(f"  (no FLOP count: {type(e).__name__}: {e})")
+        return None
+    # strategy.run traces one copy of the step per replica, each on a per-replica batch.
+    return float(profile.total_float_ops) or None
+
+
+def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int, strategy_name: str,
+                 count_flops: bool) -> dict:
+    import numpy as np
+    import tensorflow as tf
+
+    from rjkeras.models import build_model, compile_model
+
+    name, d, batch = config.model_name, config.data, config.train.batch_size
+    strategy = _strategy(strategy_name)
+    replicas = strategy.num_replicas_in_sync
+    if batch % replicas:
+        raise UserError(f"batch size {batch} must be divisible by the {replicas} replicas")
+    start = time.perf_counter()
+    with strategy.scope():
+        model = compile_model(build_model(config), config)
+    build_s = time.perf_counter() - start
+    params = int(sum(np.prod(v.shape) for v in model.trainable_variables))
+    _say(f"[{name}] built in {build_s:.1f} s: {params / 1e6:.2f} M parameters, batch {batch}, "
+         f"{d.num_frames} frames of {d.image_size}x{d.image_size}, {replicas} replica(s)")
+
+    shape = (batch, d.num_frames, d.image_size, d.image_size, 3)
+    videos = np.random.default_rng(0).uniform(-1.0, 1.0, shape).astype(np.float32)
+    # One batch, cached: each step gets the same tensor without a copy. batch() lets the strategy
+    # split it over replicas as it splits the trainer's batched pipeline.
+    dataset = tf.data.Dataset.from_tensor_slices({"video": videos}).batch(batch, drop_remainder=True)
+    iterator = iter(strategy.experimental_distribute_dataset(dataset.cache().repeat()))
+    model.make_train_function()
+
+    def run(num_steps):
+        begin = time.perf_counter()
+        for _ in range(num_steps):
+            logs = model.train_function(iterator)
+        loss = float(logs["loss"])  # waits for the last step's result
+        return time.perf_counter() - begin, loss
+
+    warmup_s = []
+    for i in range(warmup):
+        seconds, loss = run(1)
+        warmup_s.append(seconds)
+        _say(f"[{name}] warmup step {i + 1}/{warmup}: {seconds:.2f} s{' (tracing)' if i == 0 else ''}")
+    blocks = []  # (steps, seconds)
+    done = 0
+    while done < steps:
+        n = min(block, steps - done)
+        seconds, loss = run(n)
+        blocks.append((n, seconds))
+        done += n
+        _say(f"[{name}] timed steps {done}/{steps}: {seconds / n:.3f} s/step  (loss {loss:.4g})")
+    per_step = [seconds / n for n, seconds in blocks]
+    median = statistics.median(per_step)
+
+    flops = None
+    if count_flops:
+        start = time.perf_counter()
+        flops = _train_step_flops(model, strategy, (batch // replicas,) + shape[1:])
+        _say(f"[{name}] FLOP count in {time.perf_counter() - start:.1f} s")
+    return {
+        "model": name,
+        "params": params,
+        "batch_size": batch,
+        "num_frames": d.num_frames,
+        "image_size": d.image_size,
+        "replicas": replicas,
+        "build_s": build_s,
+        "warmup_s": warmup_s,
+        "block_s_per_step": per_step,
+        "timed_steps": steps,
+        "s_per_step": median,
+        "s_per_step_min": min(per_step),
+        "s_per_step_max": max(per_step),
+        "steps_per_s": 1.0 / median,
+        "videos_per_s": batch / median,
+        "frames_per_s": batch * d.num_frames / median,
+        "gflop_per_step": flops / 1e9 if flops else None,
+        "gflop_per_s": flops / 1e9 / median if flops else None,
+        "final_loss": loss,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def pipeline_worker(config: config_lib.Config, num_batches: int, warmup: int) -> dict:
+    from rjkeras import data as data_lib
+
+    d, batch = config.data, config.train.batch_size
+    start = time.perf_counter()
+    dataset = data_lib.videos(d.dataset, "train", batch_size=batch, data_dir=d.data_dir,
+                              manual_dir=d.manual_dir, builder_config=d.builder_config,
+                              image_size=d.image_size, num_frames=d.num_frames, shuffle=True,
+                              repeat=True, seed=config.train.seed)
+    iterator = iter(dataset)
+    for _ in range(warmup):
+        next(iterator)
+    ready_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(num_batches):
+        batch_videos = next(iterator)["video"]
+    batch_videos.numpy()
+    seconds = time.perf_counter() - start
+    _say(f"[input pipeline] {num_batches} batches of {batch} in {seconds:.2f} s "
+         f"({num_batches * batch / seconds:.0f} videos/s)")
+    return {
+        "dataset": d.dataset,
+        "builder_config": d.builder_config,
+        "batch_size": batch,
+        "num_frames": d.num_frames,
+        "image_size": d.image_size,
+        "batches": num_batches,
+        "ready_s": ready_s,  # preparing (if needed), opening and the warmup batches
+        "s_per_batch": seconds / num_batches,
+        "videos_per_s": num_batches * batch / seconds,
+        "frames_per_s": num_batches * batch * d.num_frames / seconds,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def run_worker() -> None:
+    from absl import logging
+
+    logging.set_verbosity(logging.ERROR)  # TFDS's and tf.distribute's INFO lines, deprecation notes
+    with open(FLAGS.worker_config) as f:
+        config = config_lib.from_dict(json.load(f))
+    if FLAGS.worker == "train":
+        result = train_worker(config, FLAGS.steps, FLAGS.warmup, FLAGS.block, FLAGS.strategy, FLAGS.flops)
+    else:
+        result = pipeline_worker(config, FLAGS.pipeline_batches, FLAGS.pipeline_warmup)
+    with open(FLAGS.worker_output, "w") as f:
+        json.dump(result, f, indent=2)
+
+
+# ----------------------------------------------------------------------------------------------
+# The parent: resolve configs, run one worker per measurement, print the table.
+
+
+def resolve(model: str) -> config_lib.Config:
+    overrides = {"data.builder_config": FLAGS.dataset_config, "data.data_dir": FLAGS.data_dir,
+                 "data.manual_dir": FLAGS.manual_dir}
+    if FLAGS.batch_size is not None:
+        overrides["train.batch_size"] = FLAGS.batch_size
+    overrides.update(config_lib.parse_assignments(FLAGS.set))
+    return config_lib.resolve(model, FLAGS.dataset, size=FLAGS.size, overrides=overrides)
+
+
+def spawn(kind: str, config: config_lib.Config, workdir: str, label: str, steps: int, block: int):
+    """Runs one worker subprocess; returns its result dict, or None if it failed."""
+    config_path = os.path.join(workdir, f"{label}_config.json")
+    output_path = os.path.join(workdir, f"{label}_result.json")
+    with open(config_path, "w") as f:
+        f.write(config.to_json())
+    command = [sys.executable, os.path.abspath(__file__), f"--worker={kind}",
+               f"--worker_config={config_path}", f"--worker_output={output_path}",
+               f"--steps={steps}", f"--block={block}", f"--warmup={FLAGS.warmup}",
+               f"--strategy={FLAGS.strategy}", f"--flops={str(FLAGS.flops).lower()}",
+               f"--pipeline_batches={FLAGS.pipeline_batches}",
+               f"--pipeline_warmup={FLAGS.pipeline_warmup}"]
+    log_path = os.path.join(workdir, f"{label}.log")
+    with open(log_path, "w") as log:
+        returncode = subprocess.call(command, stderr=log)
+    if returncode != 0 or not os.path.exists(output_path):
+        with open(log_path) as log:
+            tail = log.read()[-3000:]
+        print(f"{tail}\n[{label}] failed (exit status {returncode}); its log ends above",
+              file=sys.stderr, flush=True)
+        return None
+    with open(output_path) as f:
+        return json.load(f)
+
+
+def _fmt(value, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def markdown(results: list[dict], pipeline: dict | None, meta: dict) -> str:
+    lines = [f"Train steps ({meta['size']} size, strategy {meta['strategy']}, synthetic in-memory "
+             f"batches; median of {meta['steps']} timed steps in blocks of {meta['block']} after "
+             f"{meta['warmup']} warmup; {meta['cpus']} CPUs, TensorFlow {meta['tensorflow']}, "
+             f"Keras {meta['keras']}):", "",
+             "| model | params (M) | batch x frames x size | s/step (median) | min-max s/step | "
+             "steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | first step s | peak RSS (MiB) |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(
+            f"| {r['model']} | {r['params'] / 1e6:.2f} | {r['batch_size']} x {r['num_frames']} x "
+            f"{r['image_size']}^2 | {r['s_per_step']:.4g} | {r['s_per_step_min']:.4g}-"
+            f"{r['s_per_step_max']:.4g} | {r['steps_per_s']:.4g} | {r['videos_per_s']:.4g} | "
+            f"{r['frames_per_s']:.4g} | {_fmt(r['gflop_per_step'], '.4g')} | "
+            f"{_fmt(r['gflop_per_s'], '.4g')} | {_fmt(r['warmup_s'][0] if r['warmup_s'] else None, '.2f')} | "
+            f"{r['peak_rss_mib']:.0f} |")
+    if pipeline:
+        p = pipeline
+        lines += ["", f"Input pipeline alone (rjkeras.data.videos: {p['dataset']}"
+                  f"{'/' + p['builder_config'] if p['builder_config'] else ''}, train split, "
+                  f"{p['batches']} batches after {meta['pipeline_warmup']} warmup):", "",
+                  "| batch x frames x size | s/batch | videos/s | frames/s | peak RSS (MiB) |",
+                  "|---|---:|---:|---:|---:|",
+                  f"| {p['batch_size']} x {p['num_frames']} x {p['image_size']}^2 | "
+                  f"{p['s_per_batch']:.4g} | {p['videos_per_s']:.4g} | {p['frames_per_s']:.4g} | "
+                  f"{p['peak_rss_mib']:.0f} |"]
+    return "\n".join(lines)
+
+
+def _versions() -> dict:
+    """Library versions without importing TensorFlow into the parent."""
+    from importlib import metadata
+
+    def version(*names):
+        for name in names:
+            try:
+                return metadata.version(name)
+            except metadata.PackageNotFoundError:
+                continue
+        return "?"
+
+    return {"tensorflow": version("tensorflow", "tensorflow-cpu"), "keras": version("keras")}
+
+
+def main(argv):
+    if len(argv) > 1:
+        print(f"error: unexpected arguments {' '.join(argv[1:])}; all options are --flags", file=sys.stderr)
+        sys.exit(2)
+    if FLAGS.worker:
+        try:
+            run_worker()
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            sys.exit(2)
+        return
+
+    steps = FLAGS.steps if FLAGS.steps is not None else DEFAULT_STEPS[FLAGS.size]
+    block = min(FLAGS.block if FLAGS.block is not None else DEFAULT_BLOCK[FLAGS.size], max(steps, 1))
+    try:
+        if steps < 1 or block < 1 or FLAGS.warmup < 1:
+            raise UserError("--steps, --block and --warmup must be at least 1 (the first step traces)")
+        if not FLAGS.models:
+            raise UserError("--models is empty")
+        configs = [resolve(model) for model in FLAGS.models]  # every config error before any work
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+    meta = {"size": FLAGS.size, "strategy": FLAGS.strategy, "steps": steps, "block": block,
+            "warmup": FLAGS.warmup, "pipeline_warmup": FLAGS.pipeline_warmup,
+            "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            **_versions()}
+    results, failed, pipeline = [], [], None
+    with tempfile.TemporaryDirectory(prefix="rjkeras_benchmark_") as workdir:
+        if FLAGS.pipeline_batches > 0:
+            _say(f"[input pipeline] {configs[0].data.dataset} at batch {configs[0].train.batch_size} "
+                 "(prepared first if needed)")
+            pipeline = spawn("pipeline", configs[0], workdir, "pipeline", steps, block)
+            if pipeline is None:
+                failed.append("input pipeline")
+        for config in configs:
+            _say(f"[{config.model_name}] building ({FLAGS.size} size)")
+            result = spawn("train", config, workdir, config.model_name, steps, block)
+            if result is None:
+                failed.append(config.model_name)
+            else:
+                results.append(result)
+
+    print(markdown(results, pipeline, meta))
+    if FLAGS.json:
+        with open(FLAGS.json, "w") as f:
+            json.dump({"meta": meta, "models": results, "input_pipeline": pipeline}, f, indent=2)
+    if failed:
+        print(f"error: failed: {', '.join(failed)} (see the messages above)", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,258 @@
+"""Networks of the GAN family (RJGAN, RMoCoGAN, MoCoGAN and the image baseline).
+
+Architectures follow MoCoGAN's official PyTorch code (REFERENCE.md section 2), which the paper
+reuses: the image generator G_I, the patch image discriminator D_I, the spatio-temporal video
+discriminator D_V and the motion GRU R_M. No losses and no randomness here: the objectives live
+in `rjkeras.models`, and every random input (latents, GRU noise, h_0) is drawn by the model
+(statelessly, `rjkeras.models.noise`) and passed in.
+
+Where this code departs from MoCoGAN's, on purpose:
+- Image size and clip length are arguments. At MoCoGAN's sizes (64x64, 16 frames) every layer is
+  MoCoGAN's; other sizes derive the number of stages, the temporal padding of D_V and the kernel of
+  its last layer from the input size (see each docstring), where MoCoGAN ignores the size or crashes.
+- Batch norm is `SyncBatchNormalization`: global-batch moments under MirroredStrategy, PyTorch's
+  momentum and epsilon, so N replicas compute what one device computes on the whole batch.
+- Weights start as PyTorch's defaults do (MoCoGAN sets no initializer): U(+-1/sqrt(fan_in)) with
+  PyTorch's fan_in, which Keras computes alike for Conv and Conv-transpose kernels. Keras' Glorot
+  default would start G_I's first layer 2.3x larger than the baseline did.
+
+Layout is channels-last: images (B, H, W, C), videos (B, T, H, W, C).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from rjkeras.networks.normalization import SyncBatchNormalization as batch_norm
+
+LEAK = 0.2  # LeakyReLU slope of MoCoGAN's discriminators
+KERNEL = 4  # every conv of MoCoGAN's G_I, D_I and D_V is 4 wide along each axis
+D_STAGES = 4  # stride-2 convs of D_I and D_V: H -> H/16
+MOCOGAN_FRAMES = D_STAGES * (KERNEL - 1) + KERNEL  # 16: the clip length D_V fits unpadded
+
+
+def torch_initializer():
+    """PyTorch's default weight init for Linear/Conv/ConvTranspose: U(-b, b), b = 1/sqrt(fan_in).
+
+    PyTorch's kaiming_uniform(a=sqrt(5)) is VarianceScaling(1/3, fan_in, uniform). Keras reads
+    fan_in of a (kh, kw, out, in) transposed kernel as kh*kw*out, which is PyTorch's fan_in of its
+    (in, out, kh, kw) transposed weight too, so one formula covers every layer here.
+    """
+    return keras.initializers.VarianceScaling(1.0 / 3.0, mode="fan_in", distribution="uniform")
+
+
+def _torch_uniform(fan_in: int):
+    """PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)): its GRU weights and Linear biases."""
+    bound = 1.0 / math.sqrt(fan_in)
+    return keras.initializers.RandomUniform(-bound, bound)
+
+
+def _check_discriminator_size(image_size: int):
+    if image_size < 2 ** D_STAGES:
+        raise ValueError(f"image_size must be at least {2 ** D_STAGES} (four stride-2 convs), "
+                         f"got {image_size}")
+
+
+# ---------------------------------------------------------------------------------------------
+# G_I
+
+
+def generator_stages(image_size: int) -> tuple[int, int]:
+    """(base, doublings) with image_size == base * 2**doublings, base >= 4 as small as possible.
+
+    MoCoGAN starts from 4x4 and doubles four times to 64x64; a power of two starts from 4x4 as well
+    (32: 3 doublings, 16: 2). Other even sizes start from the 4..7-pixel side that doubles to them
+    (48: 6x6 and 3 doublings; 96: 6x6 and 4).
+    """
+    base, doublings = image_size, 0
+    while base % 2 == 0 and base // 2 >= 4:
+        base, doublings = base // 2, doublings + 1
+    if doublings == 0:
+        raise ValueError(f"image_size must be even and at least 8, got {image_size}")
+    return base, doublings
+
+
+def image_generator(latent_dim: int, image_size: int = 64, channels: int = 3, ngf: int = 64,
+                    name: str = "image_generator"):
+    """G_I: a frame latent z (latent_dim,) -> an image (image_size, image_size, channels) in [-1, 1].
+
+    MoCoGAN's generator (no biases anywhere), for image_size = base * 2**n (`generator_stages`):
+        ConvT(z -> ngf*2**(n-1), k=base, s1, p0) on z as a 1x1 map -> (base, base), BN, ReLU
+        n-1 x ConvT(k4 s2 p1) halving the channels down to ngf, each BN, ReLU
+        ConvT(ngf -> channels, k4 s2 p1), tanh
+    At 64x64 (base 4, n = 4): 1x1 -> 4x4x512 -> 8x8x256 -> 16x16x128 -> 32x32x64 -> 64x64x3.
+    At 32x32: 4x4x256 -> 8x8x128 -> 16x16x64 -> 32x32x3.
+    PyTorch's ConvT(k4 s2 p1) is Keras' Conv2DTranspose(k4, s2, "same"): the same output size
+    (2H) and the same crop of one pixel on each side.
+    """
+    base, doublings = generator_stages(image_size)
+    z = inputs = keras.Input((latent_dim,), name="latents")
+    x = layers.Reshape((1, 1, latent_dim))(z)  # (1, 1, latent_dim), as MoCoGAN's z.view(B, -1, 1, 1)
+    width = ngf * 2 ** (doublings - 1)
+    # Bias-free convs before BN, as MoCoGAN: BN's beta makes a bias redundant.
+    x = layers.Conv2DTranspose(width, base, strides=1, padding="valid", use_bias=False,
+                               kernel_initializer=torch_initializer(), name="project")(x)
+    x = batch_norm(name="project_bn")(x)
+    x = layers.ReLU(name="project_act")(x)  # (base, base, ngf * 2**(n-1))
+    for i in range(doublings - 1):
+        width //= 2
+        x = layers.Conv2DTranspose(width, KERNEL, strides=2, padding="same", use_bias=False,
+                                   kernel_initializer=torch_initializer(), name=f"up{i}")(x)
+        x = batch_norm(name=f"up{i}_bn")(x)
+        x = layers.ReLU(name=f"up{i}_act")(x)
+    x = layers.Conv2DTranspose(channels, KERNEL, strides=2, padding="same", use_bias=False,
+                               kernel_initializer=torch_initializer(), name="to_rgb")(x)
+    x = layers.Activation("tanh", name="tanh")(x)  # (H, W, channels)
+    return keras.Model(inputs, x, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# D_I
+
+
+def _down2d(x, filters: int, name: str):
+    """PyTorch's Conv2d(k4, s2, p1, bias=False): (H, W) -> (floor(H/2), floor(W/2))."""
+    if x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0:
+        # On even sides Keras' "same" pads one pixel each side, exactly PyTorch's p1, and saves a copy.
+        return layers.Conv2D(filters, KERNEL, strides=2, padding="same", use_bias=False,
+                             kernel_initializer=torch_initializer(), name=name)(x)
+    # On odd sides "same" would pad (1, 2) and round up: pad explicitly to keep PyTorch's sizes.
+    x = layers.ZeroPadding2D(1, name=f"{name}_pad")(x)
+    return layers.Conv2D(filters, KERNEL, strides=2, padding="valid", use_bias=False,
+                         kernel_initializer=torch_initializer(), name=name)(x)
+
+
+def image_discriminator(image_size: int = 64, channels: int = 3, ndf: int = 64, num_outputs: int = 1,
+                        name: str = "image_discriminator"):
+    """D_I: an image (H, W, channels) -> patch logits (H/16, W/16, num_outputs), no sigmoid.
+
+    MoCoGAN's PatchImageDiscriminator (no biases), four Conv(k4 s2 p1):
+        channels -> ndf, LReLU(0.2)
+        ndf -> 2 ndf, BN, LReLU;  2 ndf -> 4 ndf, BN, LReLU
+        4 ndf -> num_outputs: logits, one per patch
+    64x64: 32x32x64 -> 16x16x128 -> 8x8x256 -> 4x4x1.  32x32: ... -> 2x2x1.  16x16: 1x1x1.
+    Any image_size >= 16 works (sizes round down as in PyTorch). num_outputs > 1 makes the same
+    architecture a classifier (the paper's judge for the Inception Score, section 5.2); the caller
+    pools the patches.
+    """
+    _check_discriminator_size(image_size)
+    x = inputs = keras.Input((image_size, image_size, channels), name="images")
+    x = _down2d(x, ndf, "conv0")
+    x = layers.LeakyReLU(LEAK, name="conv0_act")(x)
+    for i, width in enumerate((2 * ndf, 4 * ndf), start=1):
+        x = _down2d(x, width, f"conv{i}")
+        x = batch_norm(name=f"conv{i}_bn")(x)
+        x = layers.LeakyReLU(LEAK, name=f"conv{i}_act")(x)
+    x = _down2d(x, num_outputs, "logits")  # (H/16, W/16, num_outputs)
+    return keras.Model(inputs, x, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# D_V
+
+
+def video_discriminator_paddings(num_frames: int) -> list[tuple[int, int]]:
+    """Temporal zero-padding (before, after) of D_V's four strided convs for a clip length.
+
+    MoCoGAN pads no frame, so each k4 conv takes 3 frames off: 16 -> 13 -> 10 -> 7 -> 4, and the
+    last k4 conv sees all 4. A shorter clip is padded by 16 - T frames in all, spread over the four
+    layers (at most 3 a layer, so no output sees padding only), which again leaves exactly 4 frames
+    for the last conv: every layer keeps its 4-frame kernel and the network its parameter count.
+    8 frames: (1, 1) each layer, 8 -> 7 -> 6 -> 5 -> 4. Clips of 16 frames or more are not padded.
+    """
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be positive, got {num_frames}")
+    total = min(max(MOCOGAN_FRAMES - num_frames, 0), D_STAGES * (KERNEL - 1))
+    per_layer = [total // D_STAGES + (1 if i < total % D_STAGES else 0) for i in range(D_STAGES)]
+    return [(pad // 2, pad - pad // 2) for pad in per_layer]
+
+
+def video_discriminator(num_frames: int = 16, image_size: int = 64, channels: int = 3, ndf: int = 64,
+                        num_categories: int = 0, name: str = "video_discriminator"):
+    """D_V: a clip (T, H, W, channels) -> logits (1 + num_categories,): real/fake, then categories.
+
+    MoCoGAN's VideoDiscriminator (CategoricalVideoDiscriminator when num_categories > 0), no biases:
+        four Conv3d(k4, stride (1, 2, 2), padding (t, 1, 1)): channels -> ndf (LReLU 0.2),
+            -> 2 ndf -> 4 ndf -> 8 ndf (BN + LReLU)
+        Conv3d(8 ndf -> 1 + num_categories, kernel (kt, kh, kw), stride 1, no padding)
+    The temporal padding t is 0 for T >= 16 (MoCoGAN) and spreads 16 - T frames over the four
+    layers for shorter clips (`video_discriminator_paddings`); the last kernel is min(4, remaining)
+    along each axis. Per-layer outputs (T, H, W, C) at 64x64, ndf 64:
+        T = 16 (MoCoGAN exactly): 13x32x32x64 -> 10x16x16x128 -> 7x8x8x256 -> 4x4x4x512 -> 1x1x1x(1+K)
+        T = 8 (Sprites):          7x32x32x64  -> 6x16x16x128  -> 5x8x8x256 -> 4x4x4x512 -> 1x1x1x(1+K)
+    At 32x32 the layers end at 2x2 and the last kernel is (4, 2, 2). Where the last conv leaves
+    more than one position (T > 16: windows of 16 frames; image_size > 64: spatial patches), the
+    logits are averaged over them, so the output is always (B, 1 + num_categories).
+    """
+    _check_discriminator_size(image_size)
+    paddings = video_discriminator_paddings(num_frames)
+    x = inputs = keras.Input((num_frames, image_size, image_size, channels), name="videos")
+    for i, (width, pad) in enumerate(zip((ndf, 2 * ndf, 4 * ndf, 8 * ndf), paddings)):
+        # Conv3D cannot mix valid time with padded space: pad explicitly as PyTorch's (t, 1, 1).
+        x = layers.ZeroPadding3D((pad, (1, 1), (1, 1)), name=f"conv{i}_pad")(x)
+        x = layers.Conv3D(width, KERNEL, strides=(1, 2, 2), padding="valid", use_bias=False,
+                          kernel_initializer=torch_initializer(), name=f"conv{i}")(x)
+        if i > 0:
+            x = batch_norm(name=f"conv{i}_bn")(x)
+        x = layers.LeakyReLU(LEAK, name=f"conv{i}_act")(x)
+    last_kernel = tuple(min(KERNEL, size) for size in x.shape[1:4])
+    x = layers.Conv3D(1 + num_categories, last_kernel, padding="valid", use_bias=False,
+                      kernel_initializer=torch_initializer(), name="logits")(x)
+    x = layers.GlobalAveragePooling3D(name="mean_over_windows")(x)  # (1 + K,); exact for 1x1x1
+    return keras.Model(inputs, x, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# R_M
+
+
+class MotionRNN(layers.Layer):
+    """R_M: a GRU run over per-step noise, optionally conditioned on a per-video vector.
+
+    call(noise (B, T, N), condition (B, C) or None, initial_state (B, hidden_dim) or None)
+    -> (B, T, output_dim): the GRU state h_t after each step, through a Dense(output_dim) when
+    output_dim differs from hidden_dim.
+    - MoCoGAN: hidden_dim = N = 10, no condition, h_0 ~ N(0, I), z_M^t = h_t.
+    - RJGAN: delta_t = R_M(eps_t, mu): condition=mu joins every step's input, and output_dim is the
+      latent size so that mu + delta_t type-checks.
+    - RMoCoGAN's motion GRU is MoCoGAN's.
+    The caller draws noise and h_0 (zeros when initial_state is None; MoCoGAN's is N(0, I)).
+    T is read at call time, so videos longer than the training clips come from the same weights.
+    The cell is PyTorch's GRUCell (Keras' reset_after=True form, same parameter count) with
+    PyTorch's init; the projection, ours, is a PyTorch-initialised Linear with a bias.
+    Weights are created on the first call.
+
+    Args:
+        hidden_dim: GRU state size (MoCoGAN's dim_z_motion, 10).
+        output_dim: size of each output step; None or hidden_dim for the states themselves.
+    """
+
+    def __init__(self, hidden_dim: int = 10, output_dim: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.output_dim = output_dim or hidden_dim
+        self.gru = layers.GRU(hidden_dim, return_sequences=True,
+                              kernel_initializer=_torch_uniform(hidden_dim),
+                              recurrent_initializer=_torch_uniform(hidden_dim),
+                              bias_initializer=_torch_uniform(hidden_dim), name="gru")
+        self.projection = None
+        if self.output_dim != hidden_dim:
+            self.projection = layers.Dense(self.output_dim, kernel_initializer=torch_initializer(),
+                                           bias_initializer=_torch_uniform(hidden_dim),
+                                           name="projection")
+
+    def call(self, noise, condition=None, initial_state=None):
+        inputs = noise  # (B, T, N)
+        if condition is not None:
+            steps = tf.shape(noise)[1]
+            repeated = tf.repeat(condition[:, None, :], steps, axis=1)  # (B, T, C)
+            inputs = tf.concat([noise, tf.cast(repeated, noise.dtype)], axis=-1)
+        states = self.gru(inputs, initial_state=None if initial_state is None else [initial_state])
+        return states if self.projection is None else self.projection(states)  # (B, T, output_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_dim": self.hidden_dim, "output_dim": self.output_dim}

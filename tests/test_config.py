@@ -1,0 +1,93 @@
+"""Config resolution: defaults < preset < size overlay < overrides, validated before any work."""
+
+import configparser
+import os
+
+import pytest
+
+from rjkeras import config as config_lib
+from rjkeras.errors import UserError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_layers_apply_in_order():
+    paper = config_lib.resolve("rjvae", "synthetic_sprites")
+    assert (paper.model.summary_dim, paper.model.residual_dim, paper.train.batch_size) == (256, 256, 25)
+    assert paper.data.image_size == 64 and paper.data.num_frames == 8
+    small = config_lib.resolve("rjvae", "synthetic_sprites", size="small")
+    assert small.data.image_size == 32 and small.model.hidden_dim == 128
+    over = config_lib.resolve("rjvae", "synthetic_sprites", size="small",
+                              overrides={"train.steps": "7", "model.frame_scale": "0.5"})
+    assert over.train.steps == 7 and over.model.frame_scale == 0.5
+    assert over.model.hidden_dim == 128  # the overlay still applies beneath the override
+
+
+def test_dsa_defaults_are_the_baselines():
+    c = config_lib.resolve("dsa", "sprites")
+    assert (c.model.summary_dim, c.model.residual_dim, c.model.hidden_dim) == (256, 32, 512)
+    assert (c.model.conv_channels, c.model.feature_dim, c.train.batch_size) == (256, 2048, 25)
+
+
+def test_every_model_dataset_pair_has_a_preset_and_sizes():
+    from rjkeras.prepare import DATASETS
+
+    for model in config_lib.MODEL_CONFIGS:
+        for dataset in DATASETS:
+            assert os.path.exists(os.path.join(config_lib.CONFIGS_DIR, f"{model}_{dataset}.json"))
+        for size in ("small", "tiny"):
+            config_lib.resolve(model, "synthetic_sprites", size=size)  # loads and validates
+
+
+def test_json_round_trip():
+    c = config_lib.resolve("dsa", "synthetic_sprites", size="tiny", overrides={"data.data_dir": "/x"})
+    back = config_lib.from_dict(__import__("json").loads(c.to_json()))
+    assert back == c
+
+
+def test_diff_ignores_training_fields_and_data_location():
+    a = config_lib.resolve("rjvae", "synthetic_sprites", size="tiny")
+    b = config_lib.resolve("rjvae", "synthetic_sprites", size="tiny",
+                           overrides={"train.steps": 99, "data.data_dir": "/elsewhere"})
+    assert config_lib.diff(a, b) == []
+    c = config_lib.resolve("rjvae", "synthetic_sprites", size="tiny", overrides={"data.image_size": 32})
+    assert config_lib.diff(a, c) == ["data.image_size 16 -> 32"]
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"model.nope": 1}, "unknown config key 'model.nope'"),
+    ({"steps": 1}, "unknown config key 'steps'"),
+    ({"train.steps": "1.5"}, "expects int"),
+    ({"train.image_every": 7}, "multiple of"),
+    ({"train.batch_size": 0}, "train.batch_size=0"),
+    ({"data.image_size": 12}, "multiple of 8"),
+    ({"model.residual_dim": 3}, "must equal model.summary_dim"),
+])
+def test_invalid_configs_are_refused(overrides, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        config_lib.resolve("rjvae", "synthetic_sprites", overrides=overrides)
+
+
+def test_bad_preset_file_names_the_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(UserError, match="broken.json: not valid JSON"):
+        config_lib.resolve("rjvae", "synthetic_sprites", preset=str(path))
+    with pytest.raises(UserError, match="unknown preset 'nosuch'"):
+        config_lib.resolve("rjvae", "synthetic_sprites", preset="nosuch")
+
+
+def test_setup_cfg_lists_every_package():
+    """A package folder missing from setup.cfg would be absent from a non-editable install."""
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(ROOT, "setup.cfg"))
+    listed = set(parser["options"]["packages"].split())
+    mapping = dict(line.split(" = ") for line in parser["options"]["package_dir"].strip().splitlines())
+    found = set()
+    for package, folder in mapping.items():
+        for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, folder)):
+            dirnames[:] = [d for d in dirnames if d not in ("__pycache__", "dummy_data")]
+            if "__init__.py" in filenames:
+                rel = os.path.relpath(dirpath, os.path.join(ROOT, folder))
+                found.add(package if rel == "." else package + "." + rel.replace(os.sep, "."))
+    assert found == listed

@@ -1,0 +1,175 @@
+"""The user's path, end to end in subprocesses: train -> TensorBoard -> resume -> export -> load.
+
+Tiny networks (`--size=tiny`) on the tiny built-in dataset; every other flag is the default.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rjkeras import config as config_lib
+from rjkeras import trainer
+from rjkeras.models import build_model, compile_model
+
+pytestmark = pytest.mark.slow
+
+
+def run(module, *args, timeout=300):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def train(*args):
+    return run("rjkeras.train", *args)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("tfds"))
+
+
+def tensorboard_events(workdir):
+    """{tag: sorted steps} of every summary in the run's TensorBoard logs."""
+    tags = {}
+    logdir = os.path.join(workdir, "tensorboard", "train")
+    for name in os.listdir(logdir):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(logdir, name)):
+            for value in event.summary.value:
+                tags.setdefault(value.tag, []).append(event.step)
+    return {tag: sorted(steps) for tag, steps in tags.items()}
+
+
+@pytest.fixture(scope="module", params=["rjvae", "dsa"])
+def trained(request, data_dir, tmp_path_factory):
+    """A tiny run of each model, first stopped at step 10, then resumed to 20 by the same command."""
+    model = request.param
+    workdir = str(tmp_path_factory.mktemp(f"{model}_run"))
+    common = [f"--model={model}", "--size=tiny", "--dataset_config=tiny", f"--data_dir={data_dir}",
+              f"--workdir={workdir}"]
+    first = train(*common, "--steps=10")
+    assert first.returncode == 0, first.stderr
+    second = train(*common)  # the tiny size's own train.steps = 20
+    assert second.returncode == 0, second.stderr
+    return model, workdir, common, first, second
+
+
+def test_training_writes_config_checkpoints_and_tensorboard(trained):
+    model, workdir, _, first, second = trained
+    saved = json.load(open(os.path.join(workdir, "config.json")))
+    assert saved["model_name"] == model and saved["data"]["dataset"] == "synthetic_sprites"
+    assert saved["train"]["steps"] == 20
+    assert "step 10/10 (100%)" in first.stderr and "step 20/20 (100%)" in second.stderr
+    checkpoints = tf.train.get_checkpoint_state(os.path.join(workdir, "checkpoints"))
+    assert checkpoints.model_checkpoint_path.endswith("ckpt-20")
+
+    events = tensorboard_events(workdir)
+    static, dynamic = ("summary", "residual") if model == "rjvae" else ("static", "dynamic")
+    for term in ("loss", "loss/reconstruction", f"loss/kl_{static}", f"loss/kl_{dynamic}",
+                 "speed/steps_per_second"):
+        assert events[term] == [5, 10, 15, 20], (term, events.get(term))  # no duplicated steps
+    assert events["reconstructions"] == [10, 20]
+    samples = "samples/videos_with_summary_frames" if model == "rjvae" else "samples/videos"
+    assert events[samples] == [10, 20]
+
+
+def test_rerun_resumes_at_the_checkpoint_step(trained):
+    model, workdir, common, _, second = trained
+    assert "resumed from" in second.stderr and "at step 10" in second.stderr
+    assert "step 15/20" in second.stderr and "step 5/" not in second.stderr
+    third = train(*common)
+    assert third.returncode == 0, third.stderr
+    assert "already trained for 20 steps" in third.stderr
+    # The restored optimizer carries the step counter on.
+    config = config_lib.load_workdir_config(workdir)
+    restored = compile_model(build_model(config), config)
+    assert trainer.restore(restored, workdir) == 20
+
+
+def test_other_config_in_same_workdir_is_refused(trained):
+    _, _, common, _, _ = trained
+    assert_one_line_error(train(*common, "--set=model.hidden_dim=32"), "different config",
+                          "model.hidden_dim 16 -> 32")
+
+
+def test_export_round_trip_in_a_fresh_process(trained, tmp_path):
+    model_name, workdir, _, _, _ = trained
+    result = run("rjkeras.export", f"--workdir={workdir}", f"--output={tmp_path / 'sm'}")
+    assert result.returncode == 0, result.stderr
+    path = str(tmp_path / "sm")
+
+    # The in-memory model at the same checkpoint.
+    config = config_lib.load_workdir_config(workdir)
+    model = compile_model(build_model(config), config)
+    trainer.restore(model, workdir, expect_partial=True)
+    from rjkeras.export.module import GeneratorModule
+    module = GeneratorModule(model, config.data.image_size)
+    real = np.random.default_rng(0).integers(0, 256, (2, 8, 16, 16, 3), dtype=np.uint8)
+    expected = {
+        "generate_videos": module.generate_videos(num_videos=tf.constant(3), length=tf.constant(12),
+                                                  seed=tf.constant(7, tf.int64)),
+        "generate_images": module.generate_images(num_images=tf.constant(4), seed=tf.constant(7, tf.int64)),
+        "reconstruct": module.reconstruct(tf.constant(real)),
+        "encode": module.encode(tf.constant(real)),
+    }
+    np.save(tmp_path / "real.npy", real)
+
+    # A process that imports TensorFlow only.
+    script = f"""
+import sys, numpy as np, tensorflow as tf
+m = tf.saved_model.load({path!r})
+real = np.load({str(tmp_path / 'real.npy')!r})
+s = m.signatures
+out = {{
+    "generate_videos": s["generate_videos"](num_videos=tf.constant(3), length=tf.constant(12),
+                                            seed=tf.constant(7, tf.int64)),
+    "generate_images": s["generate_images"](num_images=tf.constant(4), seed=tf.constant(7, tf.int64)),
+    "reconstruct": s["reconstruct"](videos=tf.constant(real)),
+    "encode": s["encode"](videos=tf.constant(real)),
+}}
+np.savez({str(tmp_path / 'out.npz')!r}, **{{f"{{k}}.{{n}}": v.numpy() for k, d in out.items() for n, v in d.items()}})
+assert not any(name.startswith("rjkeras") for name in sys.modules), "loaded rjkeras"
+"""
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=str(tmp_path))
+    assert loaded.returncode == 0, loaded.stderr
+    got = np.load(tmp_path / "out.npz")
+    keys = {f"{k}.{n}" for k, d in expected.items() for n in d}
+    assert set(got.files) == keys
+    for signature, outputs in expected.items():
+        for name, value in outputs.items():
+            np.testing.assert_allclose(got[f"{signature}.{name}"], value.numpy(), atol=1e-5,
+                                       err_msg=f"{signature}/{name}")
+    videos = got["generate_videos.videos"]
+    assert videos.shape == (3, 12, 16, 16, 3) and videos.dtype == np.uint8
+    assert ("generate_videos.summary_frames" in keys) == (model_name == "rjvae")
+    assert got["generate_images.images"].shape == (4, 16, 16, 3)
+    assert got["reconstruct.videos"].shape == real.shape
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["--model=nosuch"], ["unknown model 'nosuch'", "rjvae"]),
+    (["--dataset=nosuch"], ["nosuch"]),
+    (["--dataset=sprites", "--size=tiny"], ["sprites", "--manual_dir"]),
+    (["--set=train.nosuch=1"], ["unknown config key 'train.nosuch'"]),
+    (["--set=train.steps=ten"], ["train.steps", "int"]),
+    (["--image_size=20"], ["data.image_size=20", "multiple of 8"]),
+    (["--size=tiny", "--set=model.residual_dim=3"], ["residual_dim", "summary_dim"]),
+])
+def test_bad_input_is_one_clear_line(args, fragments, data_dir, tmp_path):
+    result = train(f"--data_dir={data_dir}", f"--workdir={tmp_path / 'run'}", *args)
+    assert_one_line_error(result, *fragments)
