@@ -62,6 +62,8 @@ flags.DEFINE_enum("worker", None, ["train", "pipeline"], "(internal) Run one mea
 flags.DEFINE_string("worker_config", None, "(internal) The worker's resolved config (JSON file).")
 flags.DEFINE_string("worker_output", None, "(internal) Where the worker writes its result (JSON).")
 
+# Models whose train_step takes {"video": (B, T, H, W, 3)} batches (the GANs take frames and clips).
+TIMED_MODELS = ("rjvae", "dsa")
 DEFAULT_STEPS = {"paper": 3, "small": 20, "tiny": 20}
 DEFAULT_BLOCK = {"paper": 1, "small": 5, "tiny": 5}
 
@@ -145,26 +147,28 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
     model.make_train_function()
 
     def run(num_steps):
-        begin = time.perf_counter()
+        """Wall and process CPU seconds (all threads) of num_steps steps, and the last loss."""
+        wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(num_steps):
             logs = model.train_function(iterator)
         loss = float(logs["loss"])  # waits for the last step's result
-        return time.perf_counter() - begin, loss
+        return time.perf_counter() - wall, time.process_time() - cpu, loss
 
     warmup_s = []
     for i in range(warmup):
-        seconds, loss = run(1)
+        seconds, _, loss = run(1)
         warmup_s.append(seconds)
         _say(f"[{name}] warmup step {i + 1}/{warmup}: {seconds:.2f} s{' (tracing)' if i == 0 else ''}")
-    blocks = []  # (steps, seconds)
+    per_step, cpu_per_step = [], []  # one entry per timed block
     done = 0
     while done < steps:
         n = min(block, steps - done)
-        seconds, loss = run(n)
-        blocks.append((n, seconds))
+        seconds, cpu, loss = run(n)
+        per_step.append(seconds / n)
+        cpu_per_step.append(cpu / n)
         done += n
-        _say(f"[{name}] timed steps {done}/{steps}: {seconds / n:.3f} s/step  (loss {loss:.4g})")
-    per_step = [seconds / n for n, seconds in blocks]
+        _say(f"[{name}] timed steps {done}/{steps}: {seconds / n:.3f} s/step, {cpu / n:.3f} CPU s/step "
+             f"(loss {loss:.4g})")
     median = statistics.median(per_step)
 
     flops = None
@@ -186,6 +190,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
         "s_per_step": median,
         "s_per_step_min": min(per_step),
         "s_per_step_max": max(per_step),
+        "cpu_s_per_step": statistics.median(cpu_per_step),  # process CPU time: / s_per_step = cores busy
         "steps_per_s": 1.0 / median,
         "videos_per_s": batch / median,
         "frames_per_s": batch * d.num_frames / median,
@@ -250,6 +255,8 @@ def run_worker() -> None:
 
 
 def resolve(model: str) -> config_lib.Config:
+    if model not in TIMED_MODELS:
+        raise UserError(f"--models: cannot time {model!r}; choose from {', '.join(TIMED_MODELS)}")
     overrides = {"data.builder_config": FLAGS.dataset_config, "data.data_dir": FLAGS.data_dir,
                  "data.manual_dir": FLAGS.manual_dir}
     if FLAGS.batch_size is not None:
@@ -290,16 +297,18 @@ def _fmt(value, spec: str) -> str:
 def markdown(results: list[dict], pipeline: dict | None, meta: dict) -> str:
     lines = [f"Train steps ({meta['size']} size, strategy {meta['strategy']}, synthetic in-memory "
              f"batches; median of {meta['steps']} timed steps in blocks of {meta['block']} after "
-             f"{meta['warmup']} warmup; {meta['cpus']} CPUs, TensorFlow {meta['tensorflow']}, "
+             f"{meta['warmup']} warmup; {meta['cpus']} CPUs, load average {meta['load_before']:.2f} "
+             f"before, {meta['load_after']:.2f} after; TensorFlow {meta['tensorflow']}, "
              f"Keras {meta['keras']}):", "",
              "| model | params (M) | batch x frames x size | s/step (median) | min-max s/step | "
-             "steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | first step s | peak RSS (MiB) |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "CPU s/step | steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | first step s | "
+             "peak RSS (MiB) |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r['model']} | {r['params'] / 1e6:.2f} | {r['batch_size']} x {r['num_frames']} x "
             f"{r['image_size']}^2 | {r['s_per_step']:.4g} | {r['s_per_step_min']:.4g}-"
-            f"{r['s_per_step_max']:.4g} | {r['steps_per_s']:.4g} | {r['videos_per_s']:.4g} | "
+            f"{r['s_per_step_max']:.4g} | {r['cpu_s_per_step']:.4g} | {r['steps_per_s']:.4g} | {r['videos_per_s']:.4g} | "
             f"{r['frames_per_s']:.4g} | {_fmt(r['gflop_per_step'], '.4g')} | "
             f"{_fmt(r['gflop_per_s'], '.4g')} | {_fmt(r['warmup_s'][0] if r['warmup_s'] else None, '.2f')} | "
             f"{r['peak_rss_mib']:.0f} |")
@@ -314,6 +323,14 @@ def markdown(results: list[dict], pipeline: dict | None, meta: dict) -> str:
                   f"{p['s_per_batch']:.4g} | {p['videos_per_s']:.4g} | {p['frames_per_s']:.4g} | "
                   f"{p['peak_rss_mib']:.0f} |"]
     return "\n".join(lines)
+
+
+def _load() -> float:
+    """The 1-minute load average (runnable processes): above the CPU count, jobs share cores."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 def _versions() -> dict:
@@ -359,7 +376,7 @@ def main(argv):
             "warmup": FLAGS.warmup, "pipeline_warmup": FLAGS.pipeline_warmup,
             "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-            **_versions()}
+            "load_before": _load(), **_versions()}
     results, failed, pipeline = [], [], None
     with tempfile.TemporaryDirectory(prefix="rjkeras_benchmark_") as workdir:
         if FLAGS.pipeline_batches > 0:
@@ -376,6 +393,7 @@ def main(argv):
             else:
                 results.append(result)
 
+    meta["load_after"] = _load()  # other jobs on the machine skew the times: see both averages
     print(markdown(results, pipeline, meta))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:

@@ -6,6 +6,12 @@ Signatures (keyword arguments only; outputs are dicts):
         -> videos uint8 (N, T, H, W, 3) [, summary_frames uint8 (N, H, W, 3)]
     generate_images(num_images: int32, seed: int64) -> images uint8 (N, H, W, 3)
         images from the fixed prior (RJVAE: summary frames decoder(mu), mu ~ N(0, sigma^2 I))
+        (RJGAN, image GAN: G_I(mu); MoCoGAN, RMoCoGAN: a random frame of a generated video)
+    generate_with_content(num_videos: int32, length: int32, content_seed: int64, motion_seed: int64)
+        -> videos uint8: one content vector z_C, num_videos motions         [MoCoGAN, RMoCoGAN]
+    interpolate(seed_a: int64, seed_b: int64, steps: int32, length: int32)
+        -> videos uint8 (steps, T, H, W, 3) [, summary_frames]: the line between two summary
+           vectors, one motion noise for all (paper figs. 10-11)                [video GANs]
     reconstruct(videos: uint8 (N, T, H, W, 3)) -> videos uint8 (N, T, H, W, 3)      [VAEs]
     encode(videos: uint8 (N, T, H, W, 3)) -> posterior locs and scales (float32)     [VAEs]
 
@@ -33,6 +39,16 @@ def _seed(seed):
     return tf.stack([seed, tf.constant(0, tf.int64)])
 
 
+def _uint8_dict(outputs):
+    return {name: to_uint8(value) for name, value in outputs.items()}
+
+
+_INT = {name: tf.TensorSpec([], tf.int32, name=name)
+        for name in ("num_videos", "num_images", "length", "steps")}
+_SEED = {name: tf.TensorSpec([], tf.int64, name=name)
+         for name in ("seed", "seed_a", "seed_b", "content_seed", "motion_seed")}
+
+
 class GeneratorModule(tf.Module):
     """Wraps a trained rjkeras model (held as `self.model`, which tracks its variables)."""
 
@@ -43,6 +59,10 @@ class GeneratorModule(tf.Module):
         videos = tf.TensorSpec([None, None, image_size, image_size, 3], tf.uint8, name="videos")
         self.reconstruct = tf.function(self._reconstruct, input_signature=[videos])
         self.encode = tf.function(self._encode, input_signature=[videos])
+        self.generate_with_content = tf.function(self._generate_with_content, input_signature=[
+            _INT["num_videos"], _INT["length"], _SEED["content_seed"], _SEED["motion_seed"]])
+        self.interpolate = tf.function(self._interpolate, input_signature=[
+            _SEED["seed_a"], _SEED["seed_b"], _INT["steps"], _INT["length"]])
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_videos"),
                                   tf.TensorSpec([], tf.int32, name="length"),
@@ -51,7 +71,7 @@ class GeneratorModule(tf.Module):
         with tf.control_dependencies(_check_range(num_videos, "num_videos", MAX_VIDEOS)
                                      + _check_range(length, "length", MAX_LENGTH)):
             samples = self.model.sample(num_videos, length, _seed(seed))
-        return {name: to_uint8(value) for name, value in samples.items()}
+        return _uint8_dict(samples)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_images"),
                                   tf.TensorSpec([], tf.int64, name="seed")])
@@ -66,11 +86,31 @@ class GeneratorModule(tf.Module):
     def _encode(self, videos):
         return self.model.encode(tf.cast(videos, tf.float32) / 127.5 - 1.0)
 
+    def _generate_with_content(self, num_videos, length, content_seed, motion_seed):
+        with tf.control_dependencies(_check_range(num_videos, "num_videos", MAX_VIDEOS)
+                                     + _check_range(length, "length", MAX_LENGTH)):
+            videos = self.model.sample_with_content(num_videos, length, _seed(content_seed),
+                                                    _seed(motion_seed))
+        return {"videos": to_uint8(videos)}
+
+    def _interpolate(self, seed_a, seed_b, steps, length):
+        with tf.control_dependencies(_check_range(steps, "steps", MAX_VIDEOS)
+                                     + _check_range(length, "length", MAX_LENGTH)):
+            return _uint8_dict(self.model.interpolate(_seed(seed_a), _seed(seed_b), steps, length))
+
     def signatures(self) -> dict:
-        signatures = {"generate_videos": self.generate_videos, "generate_images": self.generate_images}
-        if hasattr(self.model, "reconstruct"):
+        """The signatures this model supports (see the module docstring)."""
+        model = self.model
+        signatures = {"generate_images": self.generate_images}
+        if getattr(model, "has_video", True):
+            signatures["generate_videos"] = self.generate_videos
+        if hasattr(model, "reconstruct"):  # the VAEs
             signatures["reconstruct"] = self.reconstruct
             signatures["encode"] = self.encode
+        if hasattr(model, "interpolate") and model.has_video:
+            signatures["interpolate"] = self.interpolate
+            if model.disentangled:  # content z_C apart from motion z_M: MoCoGAN, RMoCoGAN
+                signatures["generate_with_content"] = self.generate_with_content
         return signatures
 
 

@@ -40,6 +40,7 @@ class DataConfig:
     manual_dir: str | None = None  # the user's raw download, for datasets that need one
     image_size: int = 64
     num_frames: int = 8
+    image_fraction: float = 0.0  # GANs: share of training videos used only as single frames
 
 
 @dataclasses.dataclass
@@ -62,6 +63,31 @@ class VAEConfig:
 
 
 @dataclasses.dataclass
+class GANConfig:
+    """Sizes of the MoCoGAN family (MoCoGAN, RJGAN, RMoCoGAN, the image-only GAN).
+
+    Defaults are MoCoGAN's code (REFERENCE.md section 2). RJGAN's mu, delta_t and z_t have size
+    `latent_dim` = content_dim + motion_dim = 60, so its G_I is exactly MoCoGAN's (our choice).
+    """
+
+    content_dim: int = 50  # z_C: MoCoGAN's content, RMoCoGAN's content summary
+    motion_dim: int = 10  # z_M^t = h_t of the motion GRU R_M (MoCoGAN, RMoCoGAN)
+    noise_dim: int = 10  # e_t / eps_t, R_M's per-step input noise
+    category_dim: int = 0  # MoCoGAN's one-hot z_A and D_V's category head; 0 = none
+    category_label: str = "action"  # the dataset label D_V's category head learns on real clips
+    latent_dim: int = 60  # RJGAN: mu, delta_t, z_t; the image baseline's z
+    rnn_dim: int = 60  # RJGAN: GRU size of R_M(eps_t, mu); RMoCoGAN: hidden size of delta_C's MLP
+    prior_scale: float = 1.0  # sigma in N(0, sigma^2 I) for mu (RJGAN) and z_C (RMoCoGAN)
+    ngf: int = 64  # G_I width
+    ndf: int = 64  # D_I and D_V width
+    clip_length: int = 16  # frames of the clips D_V judges (S_T); generated videos in training
+    clip_stride: int = 1  # S_T's frame stride on real videos
+    image_batch_size: int = 10  # frames per step for D_I (train.batch_size is the clip batch)
+    summary_every: int = 1  # RJGAN: the G_I(mu) term of eq. (1) enters every k-th step
+    instance_noise: float = 0.0  # std of Gaussian noise added to D inputs (real and fake)
+
+
+@dataclasses.dataclass
 class TrainConfig:
     """Optimisation, logging and checkpointing."""
 
@@ -70,6 +96,8 @@ class TrainConfig:
     learning_rate: float = 2e-4
     beta_1: float = 0.9
     beta_2: float = 0.999
+    weight_decay: float = 0.0  # L2 added to the gradients, as PyTorch's Adam(weight_decay)
+    init_from: str | None = None  # GANs: a work dir whose G_I/D_I start this run (pre-training)
     seed: int = 0
     log_every: int = 100  # steps between scalar summaries and progress lines
     image_every: int = 1000  # steps between image panels (a multiple of log_every)
@@ -82,7 +110,12 @@ class TrainConfig:
 MODEL_CONFIGS: dict[str, Any] = {
     "rjvae": functools.partial(VAEConfig, residual_dim=256),
     "dsa": VAEConfig,
+    "mocogan": GANConfig,
+    "rjgan": GANConfig,
+    "rmocogan": GANConfig,
+    "image_gan": GANConfig,
 }
+GAN_MODELS = ("mocogan", "rjgan", "rmocogan", "image_gan")
 
 
 @dataclasses.dataclass
@@ -273,6 +306,8 @@ def validate(config: Config) -> None:
                             f"train.log_every={t.log_every}")
     if t.learning_rate <= 0:
         raise UserError(f"train.learning_rate={t.learning_rate}: must be positive")
+    if isinstance(m, GANConfig):
+        _validate_gan(config)
     if isinstance(m, VAEConfig):
         for name in ("summary_dim", "residual_dim", "hidden_dim", "conv_channels", "feature_dim"):
             if getattr(m, name) < 1:
@@ -283,6 +318,32 @@ def validate(config: Config) -> None:
             raise UserError(
                 f"rjvae adds residuals to the summary vector (z_t = mu + delta_t), so "
                 f"model.residual_dim ({m.residual_dim}) must equal model.summary_dim ({m.summary_dim})")
+
+
+def _validate_gan(config: Config) -> None:
+    d, t, m = config.data, config.train, config.model
+    for name in ("content_dim", "motion_dim", "noise_dim", "latent_dim", "rnn_dim", "ngf", "ndf",
+                 "clip_length", "clip_stride", "image_batch_size", "summary_every"):
+        if getattr(m, name) < 1:
+            raise UserError(f"model.{name}={getattr(m, name)}: must be at least 1")
+    if m.category_dim < 0 or m.instance_noise < 0 or m.prior_scale <= 0 or t.weight_decay < 0:
+        raise UserError("model.category_dim, model.instance_noise and train.weight_decay must be "
+                        ">= 0 and model.prior_scale > 0")
+    base = d.image_size
+    while base % 2 == 0 and base > 7:
+        base //= 2
+    if d.image_size < 16 or not 4 <= base <= 7:
+        raise UserError(f"data.image_size={d.image_size}: the GANs need a size >= 16 of the form "
+                        "base * 2^n with base 4..7 (16, 32, 48, 64, 96, 128, ...): G_I doubles a "
+                        "base x base map up to it, D_I and D_V halve it four times")
+    if not 0.0 <= d.image_fraction < 1.0:
+        raise UserError(f"data.image_fraction={d.image_fraction}: must be in [0, 1)")
+    if config.model_name == "mocogan" and t.init_from:
+        raise UserError("MoCoGAN cannot start from a pre-trained image generator: its frames are "
+                        "[z_C, z_M^t] with a learnt motion distribution, not images of a fixed prior "
+                        "(paper section 5.1); --init_from works for rjgan (and rmocogan)")
+    if m.category_dim and config.model_name != "mocogan":
+        raise UserError("model.category_dim > 0 (z_A) is MoCoGAN's; the other models have no categories")
 
 
 def diff(saved: Config, current: Config, ignore_sections: tuple[str, ...] = ("train",)) -> list[str]:

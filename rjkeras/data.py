@@ -1,4 +1,6 @@
-"""tf.data pipelines over prepared datasets: batches of videos in [-1, 1] with their labels.
+"""tf.data pipelines over prepared datasets, in [-1, 1]: videos with their labels (`videos`), and
+the GAN's two input streams, single frames for D_I and clips for D_V (`gan_inputs`), optionally
+from a mixture of image-only and full videos (paper section 5.1).
 
 Datasets are prepared on demand through `rjkeras.prepare`. Examples are shuffled while still
 zlib-compressed (a few KB each) and decoded afterwards in parallel, so memory stays small whatever
@@ -8,7 +10,9 @@ the dataset's size: nothing is cached.
 from __future__ import annotations
 
 import dataclasses
+import math
 
+from absl import logging
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
@@ -90,6 +94,50 @@ def dataset_info(name: str, *, data_dir: str | None = None, manual_dir: str | No
     return _info_of(name, builder)
 
 
+def _open(name: str, split: str, *, data_dir: str | None, manual_dir: str | None,
+          builder_config: str | None):
+    """(builder, info) of a prepared (or prepared now) dataset; UserError for an unknown split."""
+    builder = prepare.prepare(name, data_dir=data_dir, manual_dir=manual_dir, config=builder_config)
+    info = _info_of(name, builder)
+    try:
+        builder.info.splits[split]
+    except (KeyError, ValueError, AssertionError):
+        raise UserError(f"unknown split {split!r} of dataset {name!r}; choose one of: "
+                        f"{', '.join(info.split_sizes)}") from None
+    return builder, info
+
+
+def _read_encoded(builder, split: str, *, shuffle_files: bool, seed: int) -> tf.data.Dataset:
+    """The split's examples with the video left compressed (decoded later, in parallel)."""
+    read_config = tfds.ReadConfig(
+        shuffle_seed=seed,
+        shuffle_reshuffle_each_iteration=True,
+        try_autocache=False,  # never cache a whole dataset in memory
+    )
+    # Skip decoding the video here: shuffling compressed bytes is cheap, decoding comes after.
+    return builder.as_dataset(split=split, shuffle_files=shuffle_files, read_config=read_config,
+                              decoders={VIDEO: _keep_encoded()})
+
+
+def _to_model_range(images: tf.Tensor, image_size: int, stored_size: tuple[int, int]) -> tf.Tensor:
+    """uint8 (N, H, W, 3) frames -> float32 (N, image_size, image_size, 3) in [-1, 1].
+
+    Resized bilinearly, antialiased when shrinking; the stored size keeps them as they are.
+    """
+    images = tf.cast(images, tf.float32)
+    height, width = stored_size
+    if (image_size, image_size) != (height, width):
+        shrink = image_size < height or image_size < width
+        images = tf.image.resize(images, (image_size, image_size), method="bilinear", antialias=shrink)
+    return tf.clip_by_value(images / 127.5 - 1.0, -1.0, 1.0)
+
+
+def _check_sizes(**sizes: int) -> None:
+    for key, value in sizes.items():
+        if value < 1:
+            raise UserError(f"{key}={value} must be >= 1")
+
+
 def videos(name: str, split: str, *, batch_size: int, data_dir: str | None = None,
            manual_dir: str | None = None, builder_config: str | None = None, image_size: int = 64,
            num_frames: int | None = None, shuffle: bool = True, repeat: bool = True, seed: int = 0,
@@ -112,41 +160,21 @@ def videos(name: str, split: str, *, batch_size: int, data_dir: str | None = Non
       A dataset of dicts: "video" float32 (B, T, H, W, 3) in [-1, 1]; every label as in the
       dataset (class labels int64 (B,), "character" int32 (B,)).
     """
-    if batch_size < 1:
-        raise UserError(f"batch_size={batch_size} must be >= 1")
-    if image_size < 1:
-        raise UserError(f"image_size={image_size} must be >= 1")
-    builder = prepare.prepare(name, data_dir=data_dir, manual_dir=manual_dir, config=builder_config)
-    info = _info_of(name, builder)
-    try:
-        builder.info.splits[split]
-    except (KeyError, ValueError, AssertionError):
-        raise UserError(f"unknown split {split!r} of dataset {name!r}; choose one of: "
-                        f"{', '.join(info.split_sizes)}") from None
+    _check_sizes(batch_size=batch_size, image_size=image_size)
+    builder, info = _open(name, split, data_dir=data_dir, manual_dir=manual_dir,
+                          builder_config=builder_config)
     if num_frames is not None and not 1 <= num_frames <= info.num_frames:
         raise UserError(f"num_frames={num_frames} must be in [1, {info.num_frames}] for {name}")
     num_frames = num_frames or info.num_frames
-    height, width, _ = info.image_shape
     decode_video = _video_decoder(builder.info.features[VIDEO])
 
     def decode(example):
         video = decode_video(example[VIDEO])[:num_frames]  # (T, H, W, 3) uint8
-        video = tf.cast(video, tf.float32)
-        if (image_size, image_size) != (height, width):
-            shrink = image_size < height or image_size < width
-            video = tf.image.resize(video, (image_size, image_size), method="bilinear", antialias=shrink)
         example = dict(example)
-        example[VIDEO] = tf.clip_by_value(video / 127.5 - 1.0, -1.0, 1.0)
+        example[VIDEO] = _to_model_range(video, image_size, info.image_shape[:2])
         return example
 
-    read_config = tfds.ReadConfig(
-        shuffle_seed=seed,
-        shuffle_reshuffle_each_iteration=True,
-        try_autocache=False,  # never cache a whole dataset in memory
-    )
-    # Skip decoding the video here: shuffling compressed bytes is cheap, decoding comes after.
-    ds = builder.as_dataset(split=split, shuffle_files=shuffle, read_config=read_config,
-                            decoders={VIDEO: _keep_encoded()})
+    ds = _read_encoded(builder, split, shuffle_files=shuffle, seed=seed)
     if shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
@@ -154,4 +182,170 @@ def videos(name: str, split: str, *, batch_size: int, data_dir: str | None = Non
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE,
                   deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------------------------------------
+# GAN inputs: frames for the image discriminator (MoCoGAN's S_1), clips for the video
+# discriminator (S_T), and the paper's image/video mixture.
+
+FRAMES = "frames"
+CLIPS = "clips"
+# Mixes the seed into the image-only split's generator, so that it draws numbers independent of
+# any other use of the same seed.
+_IMAGE_ONLY_STREAM = 0x1A6E
+
+
+def image_only_count(num_videos: int, image_fraction: float) -> int:
+    """How many of `num_videos` videos the mixed mode breaks into single frames: the fraction
+    rounded to the nearest count (half up), e.g. 36 of 72 at 0.5, 2 of 3 at 0.5."""
+    if not 0.0 <= image_fraction < 1.0:
+        raise UserError(f"image_fraction={image_fraction} must be in [0, 1)")
+    return int(math.floor(image_fraction * num_videos + 0.5))
+
+
+def image_only_videos(num_videos: int, image_fraction: float, seed: int) -> np.ndarray:
+    """Which videos of a split the mixed mode breaks into single frames.
+
+    The rule: rank the split's videos by a permutation drawn from `seed`
+    (`np.random.default_rng([seed, 0x1A6E]).permutation(num_videos)`); the videos whose rank is
+    below `image_only_count(num_videos, image_fraction)` are image-only. Videos are numbered in the
+    order TFDS reads the split unshuffled, which the prepared files fix, so the split is the same in
+    every run and resume with the same seed and data; it is exact, not a coin flip per video.
+
+    Returns:
+      bool (num_videos,): True for an image-only video, by position in the unshuffled split.
+    """
+    count = image_only_count(num_videos, image_fraction)
+    rank = np.random.default_rng([seed, _IMAGE_ONLY_STREAM]).permutation(num_videos)
+    return rank < count
+
+
+def _sub_seed(seed: int, stream: int) -> int:
+    """An independent op seed per random stream of one pipeline (shuffles, clip starts)."""
+    return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0] >> 1)
+
+
+def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size: int,
+               clip_length: int, clip_stride: int = 1, image_fraction: float = 0.0,
+               data_dir: str | None = None, manual_dir: str | None = None,
+               builder_config: str | None = None, image_size: int = 64, shuffle: bool = True,
+               repeat: bool = True, seed: int = 0, labels: tuple[str, ...] = (),
+               shuffle_buffer: int = 1024, frame_shuffle_buffer: int = 4096) -> tf.data.Dataset:
+    """Batches of single frames (for D_I) zipped with batches of clips (for D_V).
+
+    The two streams follow MoCoGAN's samplers:
+    - frames (S_1): a frame uniformly over all frames of all videos: videos are shuffled, split
+      into their frames, and the frames shuffled again in a buffer of `frame_shuffle_buffer`.
+    - clips (S_T): a video, a random start, and `clip_length` frames `clip_stride` apart.
+      MoCoGAN uses stride 2 for videos of >= 32 frames; here a video too short for
+      `clip_stride` ((clip_length - 1) * clip_stride + 1 frames) falls back to stride 1 with a
+      random start, which for a video of exactly `clip_length` frames is its first clip_length
+      frames. (MoCoGAN's fallback always takes the first frames.)
+
+    Mixed mode (paper section 5.1): `image_fraction` of the split's videos are "broken into single
+    frames": they feed the frames stream only, never the clips stream, while the frames stream
+    draws from all videos. Which ones is fixed by `seed` (see `image_only_videos`); the paper's
+    1:1 mixture is image_fraction=0.5.
+
+    Args:
+      name: registry name (a key of `prepare.DATASETS`).
+      split: a TFDS split ("train", "test", or a slice such as "train[:90%]").
+      image_batch_size: frames per batch (Bi).
+      video_batch_size: clips per batch (Bv).
+      clip_length: frames per clip (L); at most the dataset's frames per video.
+      clip_stride: frames between consecutive clip frames (1: contiguous).
+      image_fraction: share of videos used as images only, in [0, 1).
+      image_size: frames are resized bilinearly to (image_size, image_size), antialiased when
+        shrinking; the stored size keeps them as they are.
+      shuffle: shuffle videos and frames (deterministic given `seed`, reshuffled every epoch).
+        Clip starts are drawn from `seed` either way.
+      repeat: repeat forever; otherwise the zip ends with the shorter stream's last full batch.
+      seed: fixes shuffles, clip starts and the image-only videos.
+      labels: label features of the clips' videos to add (e.g. ("action",)).
+      shuffle_buffer: videos in each stream's shuffle buffer (held compressed).
+      frame_shuffle_buffer: decoded uint8 frames in the frames stream's buffer.
+
+    Returns:
+      A dataset of dicts: "frames" float32 (Bi, H, W, 3) and "clips" float32 (Bv, L, H, W, 3),
+      both in [-1, 1] with H = W = image_size, and "clip_<label>" int64 (Bv,) for each of
+      `labels`. Both batch sizes are fixed (drop_remainder), as MirroredStrategy needs.
+    """
+    _check_sizes(image_batch_size=image_batch_size, video_batch_size=video_batch_size,
+                 clip_length=clip_length, clip_stride=clip_stride, image_size=image_size,
+                 shuffle_buffer=shuffle_buffer, frame_shuffle_buffer=frame_shuffle_buffer)
+    image_only_count(0, image_fraction)  # validates the fraction before any work
+    builder, info = _open(name, split, data_dir=data_dir, manual_dir=manual_dir,
+                          builder_config=builder_config)
+    if clip_length > info.num_frames:
+        dataset = name + (f"/{info.config}" if info.config else "")
+        raise UserError(f"data.clip_length={clip_length} but {dataset} has {info.num_frames}-frame videos; "
+                        f"choose clip_length <= {info.num_frames} or a dataset with longer videos")
+    unknown = [label for label in labels if label not in info.labels]
+    if unknown:
+        raise UserError(f"unknown label {unknown[0]!r} of dataset {name!r}; choose from: "
+                        f"{', '.join(info.labels)}")
+    num_videos = builder.info.splits[split].num_examples
+    image_only = image_only_videos(num_videos, image_fraction, seed)
+    if image_only.all():
+        raise UserError(f"image_fraction={image_fraction} leaves no video of the {num_videos} in "
+                        f"{name} {split!r} for clips; lower it")
+    if image_fraction:
+        logging.info("%s %s: %d of %d videos are image-only (image_fraction=%g)", name, split,
+                     image_only.sum(), num_videos, image_fraction)
+    decode_video = _video_decoder(builder.info.features[VIDEO])
+    stored_size = info.image_shape[:2]
+
+    # Unshuffled files, so that enumerate() numbers every video the same way in every run (the
+    # image-only rule needs that); the example-level shuffle buffers do the shuffling. TFDS writes
+    # examples in an order hashed from their keys, so the stored order is already well mixed.
+    indexed = _read_encoded(builder, split, shuffle_files=False, seed=seed).enumerate()
+
+    # Frames stream (S_1): every video, frames shuffled across videos.
+    frames = indexed.map(lambda index, example: example[VIDEO])
+    if shuffle:
+        frames = frames.shuffle(shuffle_buffer, seed=_sub_seed(seed, 1), reshuffle_each_iteration=True)
+    if repeat:
+        frames = frames.repeat()
+    frames = frames.map(decode_video, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    frames = frames.unbatch()  # (H, W, 3) uint8 frames, video by video
+    if shuffle:
+        # Held as uint8 (12 KB a 64x64 frame): the float conversion comes after batching.
+        frames = frames.shuffle(frame_shuffle_buffer, seed=_sub_seed(seed, 2), reshuffle_each_iteration=True)
+    frames = frames.batch(image_batch_size, drop_remainder=True)
+    frames = frames.map(lambda batch: _to_model_range(batch, image_size, stored_size),
+                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)  # (Bi, H, W, 3)
+
+    # Clips stream (S_T): videos that are not image-only, a random clip of each.
+    clips = indexed
+    if image_only.any():
+        is_image_only = tf.constant(image_only)
+        clips = clips.filter(lambda index, example: tf.logical_not(tf.gather(is_image_only, index)))
+    clips = clips.map(lambda index, example: example)
+    if shuffle:
+        clips = clips.shuffle(shuffle_buffer, seed=_sub_seed(seed, 3), reshuffle_each_iteration=True)
+    if repeat:
+        clips = clips.repeat()
+    start_seed = _sub_seed(seed, 4)
+
+    def sample_clip(draw, example):
+        """A (L, H, W, 3) float clip of the example's video; `draw` numbers the clip drawn."""
+        video = decode_video(example[VIDEO])  # (T, H, W, 3) uint8
+        num_frames = tf.shape(video)[0]
+        stride = tf.where(num_frames >= (clip_length - 1) * clip_stride + 1, clip_stride, 1)
+        last_start = num_frames - (clip_length - 1) * stride  # exclusive
+        # A stateless draw per clip (keyed by its number): the same starts in every run.
+        start = tf.random.stateless_uniform([], seed=tf.stack([tf.constant(start_seed, tf.int64), draw]),
+                                            minval=0, maxval=last_start, dtype=tf.int32)
+        clip = tf.gather(video, start + stride * tf.range(clip_length))  # (L, H, W, 3) uint8
+        out = {CLIPS: _to_model_range(clip, image_size, stored_size)}
+        for label in labels:
+            out[f"clip_{label}"] = tf.cast(example[label], tf.int64)
+        return out
+
+    clips = clips.enumerate().map(sample_clip, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    clips = clips.batch(video_batch_size, drop_remainder=True, num_parallel_calls=tf.data.AUTOTUNE,
+                        deterministic=True)  # (Bv, L, H, W, 3)
+
+    ds = tf.data.Dataset.zip(frames, clips).map(lambda f, c: {FRAMES: f, **c})
     return ds.prefetch(tf.data.AUTOTUNE)

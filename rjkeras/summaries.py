@@ -41,3 +41,43 @@ def interleave(real, fake) -> np.ndarray:
 
 def write_image(name: str, image: np.ndarray, step: int, description: str | None = None):
     tf.summary.image(name, image[None], step=step, description=description)
+
+
+def write_panels(model, config, real_videos, step: int) -> None:
+    """The image panels of a model at a step (call under a summary writer).
+
+    - every video model: samples from the prior, each row a video; RJGAN and RJVAE put each
+      video's summary frame in the first column (paper figs. 3 and 7);
+    - RMoCoGAN and MoCoGAN: videos sharing one content vector z_C, with motion resampled
+      (paper fig. 5);
+    - image-only GAN: a grid of images;
+    - VAEs: test videos alternating with their reconstructions.
+    """
+    t = config.train
+    n = t.panel_videos
+    length = getattr(config.model, "clip_length", config.data.num_frames)
+    seed = tf.constant([t.seed, 12345], tf.int64)  # the same draws at every step
+    if not getattr(model, "has_video", True):
+        images = to_uint8(model.sample_images(n * 8, seed)).numpy()
+        write_image("samples/images", video_grid(images.reshape((n, 8) + images.shape[1:])), step)
+        return
+    samples = model.sample(n, length, seed)
+    videos = to_uint8(samples["videos"]).numpy()
+    if "summary_frames" in samples:
+        summary = to_uint8(samples["summary_frames"]).numpy()
+        write_image("samples/videos_with_summary_frames", video_grid(videos, summary), step,
+                    "Left: the summary frame (decoder or G_I of mu); right: the video's frames.")
+    else:
+        write_image("samples/videos", video_grid(videos), step)
+    if hasattr(model, "sample_with_content"):
+        rows = [model.sample_with_content(2, length, tf.constant([t.seed, i], tf.int64),
+                                          tf.constant([t.seed, 100 + i], tf.int64))
+                for i in range(max(n // 2, 1))]
+        fixed = to_uint8(tf.concat(rows, 0)).numpy()
+        write_image("samples/fixed_content_varied_motion", video_grid(fixed), step,
+                    "Each pair of rows shares its content vector z_C; the motion z_M differs.")
+    if real_videos is not None and hasattr(model, "reconstruct"):
+        recon = to_uint8(model.reconstruct(real_videos)).numpy()
+        real = to_uint8(real_videos).numpy()
+        write_image("reconstructions", video_grid(interleave(real, recon)), step,
+                    "Rows alternate: a test video, its reconstruction.")

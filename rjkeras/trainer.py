@@ -24,7 +24,7 @@ from rjkeras import config as config_lib
 from rjkeras import data as data_lib
 from rjkeras import summaries
 from rjkeras.errors import UserError
-from rjkeras.models import build_model, compile_model
+from rjkeras.models import build_model, compile_model, is_gan, named_optimizers
 
 log = logging.getLogger("rjkeras")
 
@@ -54,7 +54,7 @@ def prepare_workdir(config: config_lib.Config, workdir: str) -> None:
 
 
 def checkpoint_manager(model, workdir: str, max_to_keep: int = 3):
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    checkpoint = tf.train.Checkpoint(model=model, **named_optimizers(model))
     return tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
                                       max_to_keep=max_to_keep)
 
@@ -122,26 +122,7 @@ class Monitor(keras.callbacks.Callback):
             log.info("saved checkpoint %s", path)
 
     def write_panels(self):
-        """Samples from the prior (with summary frames where the model has them) and reconstructions."""
-        t = self.config.train
-        model = self.model
-        seed = tf.constant([t.seed, 12345], tf.int64)  # the same prior draws at every step
-        samples = model.sample(t.panel_videos, self.config.data.num_frames, seed)
-        videos = summaries.to_uint8(samples["videos"]).numpy()
-        if "summary_frames" in samples:
-            summary_frames = summaries.to_uint8(samples["summary_frames"]).numpy()
-            summaries.write_image("samples/videos_with_summary_frames",
-                                  summaries.video_grid(videos, summary_frames), self.step,
-                                  "Left: summary frame G(mu); right: the video's frames.")
-            summaries.write_image("samples/summary_frames",
-                                  summaries.video_grid(summary_frames[None]), self.step)
-        else:
-            summaries.write_image("samples/videos", summaries.video_grid(videos), self.step)
-        if self.panel_videos is not None:
-            recon = summaries.to_uint8(model.reconstruct(self.panel_videos)).numpy()
-            real = summaries.to_uint8(self.panel_videos).numpy()
-            summaries.write_image("reconstructions", summaries.video_grid(summaries.interleave(real, recon)),
-                                  self.step, "Rows alternate: a test video, its reconstruction.")
+        summaries.write_panels(self.model, self.config, self.panel_videos, self.step)
 
 
 def _duration(seconds: float) -> str:
@@ -159,6 +140,44 @@ def _input(config, split, batch_size, seed, shuffle=True, repeat=True):
                            repeat=repeat, seed=seed)
 
 
+def training_input(config, seed):
+    """What train_step consumes: {"video"} batches for the VAEs; for the GANs, frames (S_1) for
+    D_I and clips (S_T) for D_V, with the mixed-data split of `data.image_fraction`."""
+    if config.model_name not in config_lib.GAN_MODELS:
+        return _input(config, "train", config.train.batch_size, seed)
+    d, m = config.data, config.model
+    labels = (m.category_label,) if m.category_dim else ()
+    return data_lib.gan_inputs(
+        d.dataset, "train", image_batch_size=m.image_batch_size,
+        video_batch_size=config.train.batch_size, clip_length=m.clip_length,
+        clip_stride=m.clip_stride, image_fraction=d.image_fraction, data_dir=d.data_dir,
+        manual_dir=d.manual_dir, builder_config=d.builder_config, image_size=d.image_size,
+        seed=seed, labels=labels)
+
+
+def initialize_from(model, config, source_dir: str) -> None:
+    """Pre-training: copies G_I and D_I of another run (an image GAN, or an RJGAN) into model."""
+    source_config = config_lib.load_workdir_config(source_dir)
+    if source_config.model_name not in config_lib.GAN_MODELS:
+        raise UserError(f"--init_from={source_dir} is a {source_config.model_name} run; "
+                        "it must be a GAN run (image_gan or rjgan) with an image generator")
+    source = compile_model(build_model(source_config), source_config)
+    if not restore(source, source_dir, expect_partial=True):
+        raise UserError(f"--init_from={source_dir} has no checkpoint yet")
+    for name in ("image_generator", "image_discriminator"):
+        mine, theirs = getattr(model, name), getattr(source, name)
+        shapes = [tuple(w.shape) for w in mine.weights], [tuple(w.shape) for w in theirs.weights]
+        if shapes[0] != shapes[1]:
+            raise UserError(
+                f"--init_from={source_dir}: its {name} does not fit this model's (G_I input "
+                f"{source.latent_dim} vs {model.latent_dim}, image size "
+                f"{source_config.data.image_size} vs {config.data.image_size}, widths "
+                f"ngf/ndf {source_config.model.ngf}/{source_config.model.ndf} vs "
+                f"{config.model.ngf}/{config.model.ndf})")
+        mine.set_weights(theirs.get_weights())
+    log.info("initialised image_generator and image_discriminator from %s", source_dir)
+
+
 def validate_against_data(config) -> None:
     """Checks the config against the prepared dataset (prepares it first if needed)."""
     d = config.data
@@ -167,6 +186,10 @@ def validate_against_data(config) -> None:
     if d.num_frames > info.num_frames:
         raise UserError(f"data.num_frames={d.num_frames} but {d.dataset} has "
                         f"{info.num_frames}-frame videos")
+    if config.model_name in config_lib.GAN_MODELS and config.model_name != "image_gan":
+        if config.model.clip_length > info.num_frames:
+            raise UserError(f"model.clip_length={config.model.clip_length} but {d.dataset} has "
+                            f"{info.num_frames}-frame videos")
     if info.split_sizes.get("train", 0) < config.train.batch_size:
         raise UserError(f"train.batch_size={config.train.batch_size} exceeds the "
                         f"{info.split_sizes.get('train', 0)} training videos of {d.dataset}")
@@ -195,9 +218,13 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
         return {}
 
     # Shuffling is seeded by the step too, so a resumed run does not replay the same batches.
-    dataset = _input(config, "train", t.batch_size, seed=t.seed + step)
-    panel = next(iter(_input(config, "test", t.panel_videos, seed=t.seed, shuffle=False,
-                             repeat=False)))["video"]
+    if not step and t.init_from:
+        initialize_from(model, config, t.init_from)
+    dataset = training_input(config, seed=t.seed + step)
+    panel = None
+    if not is_gan(model):  # real test videos for the reconstruction panel
+        panel = next(iter(_input(config, "test", t.panel_videos, seed=t.seed, shuffle=False,
+                                 repeat=False)))["video"]
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", "train"))
     monitor = Monitor(config, manager, writer, panel, step)
     epochs = math.ceil(t.steps / t.log_every)
@@ -206,7 +233,7 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
                             initial_epoch=step // t.log_every, callbacks=[monitor], verbose=0,
                             shuffle=False)
     except KeyboardInterrupt:
-        monitor.step = int(model.optimizer.iterations.numpy())
+        monitor.step = int(model.optimizer.iterations.numpy())  # the generator's steps for GANs
         monitor.save()
         raise UserError(f"interrupted at step {monitor.step}; checkpoint saved in {workdir}: "
                         "rerun the same command to resume") from None

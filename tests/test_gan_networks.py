@@ -336,3 +336,39 @@ def test_two_replica_video_discriminator_matches_one_device():
     out = strategy.run(tf.function(lambda v: model(v, training=True)), args=(shards,))
     ours = tf.concat(strategy.experimental_local_results(out), axis=0)
     np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5)
+
+
+# --- Inside tf.function (TF's graph rewrites) ---------------------------------------------------
+
+def test_concat_zero_padding_equals_zero_padding():
+    x = tf.random.normal([2, 3, 4, 5, 2])
+    padding = ((1, 2), (0, 1), (3, 0))
+    ours = gan.ConcatZeroPadding3D(padding)(x)
+    np.testing.assert_array_equal(ours, keras.layers.ZeroPadding3D(padding)(x))
+    assert gan.ConcatZeroPadding3D(padding).compute_output_shape((None, 3, 4, 5, 2)) == (None, 6, 5, 8, 2)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_networks_compute_the_same_in_graph_and_eagerly(training):
+    # TF 2.21's oneDNN rewrite of Pad -> Conv3D -> LeakyRelu drops the activation inside a graph
+    # (the reason for ConcatZeroPadding3D): every network must give its eager outputs in tf.function.
+    for name, (model, shape, _) in networks().items():
+        x = tf.random.normal(shape)
+        eager = model(x, training=training)
+        graph = tf.function(lambda v, m=model: m(v, training=training))(x)
+        np.testing.assert_allclose(graph, eager, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_training_graph_keeps_tf_graph_rewrites(capfd):
+    # Pad -> Conv3D under a GradientTape makes TF's remapper abort the whole graph ("remapper
+    # failed ... missing node 'Pad'"), silently losing its fusions in every train step.
+    d = gan.video_discriminator(8, 16, ndf=4)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(d(x, training=True) ** 2)
+        return tape.gradient(loss, d.trainable_variables)
+
+    step(tf.random.normal([2, 8, 16, 16, 3]))
+    assert "remapper failed" not in capfd.readouterr().err

@@ -2,7 +2,9 @@
 
 Every character (a combination of body, bottom, top and hair, 6 values each) performs 3 actions
 (walk, spellcast, slash) towards 3 directions (left, front, right), 8 frames of 64x64 RGB each:
-the layout, features and sizes of the real Sprites release (`datasets/sprites`).
+the layout, features and sizes of the real Sprites release (`datasets/sprites`). The `*16` configs
+draw the same motions over 16 frames at finer phase steps (for MoCoGAN's 16-frame video
+discriminator); only the video's length differs from the 8-frame configs.
 
 Drawing is done once per body shape: OpenCV paints a *label map* per (hair style, top style,
 bottom style, action, direction, frame) whose pixels name a part (skin, top, hair, blade ...); a
@@ -27,6 +29,9 @@ from rjkeras.datasets.sprites.sprites_dataset_builder import (
 from rjkeras.errors import UserError
 
 NUM_COMBINATIONS = NUM_ATTRIBUTE_VALUES ** len(ATTRIBUTES)  # 1296
+# Beyond this a walk cycle or a slash would move by less than a pixel a frame (and the
+# build's memory and time grow with the frames).
+MAX_FRAMES = 64
 
 # ---------------------------------------------------------------------------------------------
 # Appearance: what each attribute value looks like.
@@ -62,13 +67,32 @@ _FIXED_COLOURS = {OUTLINE: (28, 24, 36), SHOES: (70, 45, 30), EYE: (20, 20, 30),
 
 _GROUND = 58.0
 _UPPER_ARM, _FOREARM, _THIGH, _SHIN = 8.5, 8.0, 9.0, 9.0
-# slash: wind up (frames 1-3), swing (3-5), follow through (5-7).
+# slash: wind up (frames 1-3), swing (3-5), follow through (5-7). These are the key poses of the
+# 8-frame clip; longer clips interpolate between them (`_key`).
 # Profile: the sword arm's angle, an overhead chop towards the facing side.
 _SLASH_PROFILE = (0.3, 1.5, 2.9, 3.5, 2.1, 0.9, 0.4, 0.3)
 # Front: a diagonal cut across the body, as the hand's offset from its shoulder and the blade's
 # image angle (degrees; 0 down, 90 right, 180 up, 270 left).
 _SLASH_FRONT_HAND = ((1, 16), (6, 6), (5, -8), (2, -7), (-6, 2), (-12, 9), (-8, 13), (0, 16))
 _SLASH_FRONT_BLADE = (30, 100, 165, 205, 250, 300, 330, 15)
+
+
+def _key(table, position: float, period: float | None = None):
+    """Linear interpolation of key poses `table` at a fractional key index `position`.
+
+    An integer position returns the table's entry itself (not a float recomputation), so the
+    8-frame clips, whose frames sit on the keys, are drawn exactly as before interpolation existed.
+    `period` (e.g. 360 for angles in degrees) interpolates along the shorter way round.
+    """
+    low = int(math.floor(position))
+    if position == low:
+        return table[low]
+    frac = position - low
+    a, b = np.asarray(table[low], float), np.asarray(table[low + 1], float)
+    step = b - a
+    if period is not None:
+        step = (step + period / 2) % period - period / 2  # e.g. 330 -> 15 degrees goes up through 360
+    return a + frac * step
 
 
 def _direction(angle: float, sign: float) -> np.ndarray:
@@ -114,14 +138,19 @@ class _Pose:
     glow: float = 0.0  # glow radius around the hands (spellcast)
 
 
-def _pose(action: str, view: str, frame: int) -> _Pose:
-    """Joint positions of one frame; the figure is shifted so that its lowest foot is on the ground.
+def _pose(action: str, view: str, frame: int, num_frames: int = NUM_FRAMES) -> _Pose:
+    """Joint positions of frame `frame` of a `num_frames`-frame clip; the figure is shifted so that
+    its lowest foot is on the ground.
 
+    Every motion spans the whole clip whatever its length: a longer clip samples the same cycle at
+    finer phase steps (so 16 frames are not 8 frames shown twice).
     Side 0 and 1 are the screen-left and screen-right limbs (front view) or the near and far limbs
     (profile; the slash swaps the arms so that the sword arm is the near one).
     """
-    phase = 2.0 * math.pi * frame / NUM_FRAMES  # walk: one full stride cycle over the 8 frames
-    raise_ = math.sin(math.pi * frame / (NUM_FRAMES - 1))  # spellcast: arms up, then down
+    phase = 2.0 * math.pi * frame / num_frames  # walk: one full stride cycle over the clip
+    raise_ = math.sin(math.pi * frame / (num_frames - 1))  # spellcast: arms up, then down
+    # slash: the clip's first and last frames are the first and last key poses.
+    key = frame * (len(_SLASH_PROFILE) - 1) / (num_frames - 1)
     front = view == "front"
     shoulders = [np.array([24.5, 25.0]), np.array([39.5, 25.0])] if front else [np.array([32.0, 25.0])] * 2
     hips = [np.array([28.5, 40.0]), np.array([35.5, 40.0])] if front else [np.array([32.0, 40.0])] * 2
@@ -161,14 +190,14 @@ def _pose(action: str, view: str, frame: int) -> _Pose:
             forearm_angle = arm_angle + 0.45 * raise_
             glow = 1.5 + 3.0 * (raise_ - 0.45) / 0.55 if raise_ > 0.45 else 0.0
         elif sword_arm and not front:
-            arm_angle = _SLASH_PROFILE[frame]
+            arm_angle = _key(_SLASH_PROFILE, key)
             forearm_angle = arm_angle + 0.25
         else:  # the free arm on guard
             arm_angle, forearm_angle = (0.2, 0.3) if front else (0.6, 1.2)
         if sword_arm and front:
-            hand = shoulders[side] + np.array(_SLASH_FRONT_HAND[frame], float)
+            hand = shoulders[side] + np.array(_key(_SLASH_FRONT_HAND, key), float)
             elbow, hand = _reach(shoulders[side], hand, _UPPER_ARM, _FOREARM)
-            blade = _direction(math.radians(_SLASH_FRONT_BLADE[frame]), 1.0)
+            blade = _direction(math.radians(_key(_SLASH_FRONT_BLADE, key, period=360)), 1.0)
         else:
             elbow, hand = _chain(shoulders[side], arm_angle, forearm_angle, _UPPER_ARM, _FOREARM, sign)
             blade = _direction(forearm_angle + 0.5, sign)
@@ -343,17 +372,17 @@ def _outline(labels: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def label_maps(hair_style: str, top_style: str, bottom_style: str) -> np.ndarray:
-    """(3 actions, 3 directions, 8, 64, 64) uint8 part labels of one body shape.
+def label_maps(hair_style: str, top_style: str, bottom_style: str, num_frames: int = NUM_FRAMES) -> np.ndarray:
+    """(3 actions, 3 directions, num_frames, 64, 64) uint8 part labels of one body shape.
 
     Only the styles shape the drawing (colours come from the palette), so characters share these;
     right is the mirror image of left.
     """
-    maps = np.zeros((len(ACTIONS), len(DIRECTIONS), NUM_FRAMES, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    maps = np.zeros((len(ACTIONS), len(DIRECTIONS), num_frames, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     for a, action in enumerate(ACTIONS):
-        for t in range(NUM_FRAMES):
+        for t in range(num_frames):
             for direction, view in (("front", "front"), ("left", "profile")):
-                pose = _pose(action, view, t)
+                pose = _pose(action, view, t, num_frames)
                 maps[a, DIRECTIONS.index(direction), t] = _draw_frame(
                     pose, hair_style, top_style, bottom_style)
     maps[:, DIRECTIONS.index("right")] = maps[:, DIRECTIONS.index("left"), :, :, ::-1]
@@ -384,15 +413,18 @@ def palette(attributes, rng: np.random.Generator) -> np.ndarray:
     return np.clip(np.rint(colours), 0, 255).astype(np.uint8)
 
 
-def render_character(attributes, character: int, seed: int) -> np.ndarray:
-    """(3 actions, 3 directions, 8, 64, 64, 3) uint8 videos of one character.
+def render_character(attributes, character: int, seed: int, num_frames: int = NUM_FRAMES) -> np.ndarray:
+    """(3 actions, 3 directions, num_frames, 64, 64, 3) uint8 videos of one character.
 
     Args:
       attributes: (body, bottom, top, hair) values in [0, 6).
-      character: the character id; with `seed` it seeds the colour jitter and background.
+      character: the character id; with `seed` it seeds the colour jitter and background (the same
+        for every num_frames: a character looks the same in the 8- and 16-frame configs).
+      num_frames: frames per video; the motions span them all.
     """
     rng = np.random.default_rng([seed, character])
-    return palette(attributes, rng)[label_maps(*styles(attributes))]  # (3, 3, 8, 64, 64, 3)
+    maps = label_maps(*styles(attributes), num_frames)
+    return palette(attributes, rng)[maps]  # (3, 3, T, 64, 64, 3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,17 +461,20 @@ def make_characters(num_characters: int, seed: int) -> np.ndarray:
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class SyntheticSpritesConfig(tfds.core.BuilderConfig):
-    """A number of characters and the seed that picks them and their split.
+    """A number of characters, their video length, and the seed that picks them and their split.
 
     Args:
       num_characters: distinct attribute combinations drawn, at most 1296.
       num_test_characters: how many of them form the test split (train gets the rest).
       seed: fixes the characters, their split and their colour jitter.
+      num_frames: frames per video (8 like Sprites; 16 for MoCoGAN-style video discriminators).
+        The motions span every frame; the feature shape follows: (num_frames, 64, 64, 3).
     """
 
     num_characters: int = NUM_COMBINATIONS
     num_test_characters: int = 296
     seed: int = 0
+    num_frames: int = NUM_FRAMES
 
     def __post_init__(self):
         if not 2 <= self.num_characters <= NUM_COMBINATIONS:
@@ -454,6 +489,9 @@ class SyntheticSpritesConfig(tfds.core.BuilderConfig):
             )
         if self.seed < 0:
             raise UserError(f"synthetic_sprites config {self.name}: seed={self.seed} must be >= 0")
+        if not 2 <= self.num_frames <= MAX_FRAMES:
+            raise UserError(f"synthetic_sprites config {self.name}: num_frames={self.num_frames} must be "
+                            f"in [2, {MAX_FRAMES}]")
 
     @property
     def num_train_characters(self) -> int:
@@ -467,12 +505,23 @@ def generate_examples(config: SyntheticSpritesConfig, split: str):
         config.num_train_characters, config.num_characters)
     for character in ids:
         attributes = characters[character].tolist()
-        videos = render_character(attributes, character, config.seed)
+        videos = render_character(attributes, character, config.seed, config.num_frames)
         for (a, action), (d, direction) in itertools.product(enumerate(ACTIONS), enumerate(DIRECTIONS)):
             example = {"video": videos[a, d], "action": action, "direction": direction,
                        "character": character}
             example.update(zip(ATTRIBUTES, attributes))
             yield f"{character:04d}_{action}_{direction}", example
+
+
+def _features(num_frames: int) -> tfds.features.FeaturesDict:
+    """The Sprites feature spec (`sprites_dataset_builder.features`) with `num_frames`-frame videos."""
+    spec = features()
+    if num_frames == NUM_FRAMES:
+        return spec  # the 8-frame configs keep Sprites' spec as it is
+    video = tfds.features.Tensor(shape=(num_frames, *spec["video"].shape[1:]), dtype=spec["video"].np_dtype,
+                                 encoding=tfds.features.Encoding.ZLIB)
+    return tfds.features.FeaturesDict({key: video if key == "video" else feature
+                                       for key, feature in spec.items()})
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
@@ -494,11 +543,19 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         SyntheticSpritesConfig(
             name="tiny", num_characters=12, num_test_characters=4,
             description="12 characters (8 train / 4 test) for tests."),
+        # 16-frame videos, for MoCoGAN's video discriminator (16-frame clips); same characters.
+        SyntheticSpritesConfig(
+            name="frames16", num_characters=NUM_COMBINATIONS, num_test_characters=296, num_frames=16,
+            description="The default characters (1000 train / 296 test) at 16 frames a video."),
+        SyntheticSpritesConfig(
+            name="tiny16", num_characters=12, num_test_characters=4, num_frames=16,
+            description="The tiny characters (8 train / 4 test) at 16 frames a video, for tests."),
     ]
     DEFAULT_CONFIG_NAME = "default"
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(features=features(), supervised_keys=None)
+        return self.dataset_info_from_configs(features=_features(self.builder_config.num_frames),
+                                              supervised_keys=None)
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         del dl_manager  # everything is drawn

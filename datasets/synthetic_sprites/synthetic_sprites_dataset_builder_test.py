@@ -1,5 +1,6 @@
 """Tests of the synthetic_sprites builder: the TFDS harness on `tiny`, then what the drawings show."""
 
+import hashlib
 import itertools
 import os
 
@@ -16,7 +17,7 @@ LEFT, FRONT, RIGHT = (synthetic.DIRECTIONS.index(d) for d in ("left", "front", "
 
 class SyntheticSpritesTest(tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = synthetic.Builder
-    BUILDER_CONFIG_NAMES_TO_TEST = ["tiny"]
+    BUILDER_CONFIG_NAMES_TO_TEST = ["tiny", "tiny16"]
     SPLITS = {"train": 8 * 9, "test": 4 * 9}
     # Nothing is downloaded; the harness only needs an existing folder to mock downloads into.
     EXAMPLE_DIR = os.path.dirname(__file__)
@@ -112,5 +113,59 @@ def test_config_arguments_are_validated():
         synthetic.SyntheticSpritesConfig(name="bad", num_characters=1)
     with pytest.raises(UserError, match="num_test_characters=12"):
         synthetic.SyntheticSpritesConfig(name="bad", num_characters=12, num_test_characters=12)
+    with pytest.raises(UserError, match="num_frames=1 must be in"):
+        synthetic.SyntheticSpritesConfig(name="bad", num_characters=12, num_test_characters=4, num_frames=1)
     with pytest.raises(TypeError):  # keyword-only
         synthetic.SyntheticSpritesConfig("bad", None, None, [], None, [], 12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Video length: the 8-frame configs are frozen; the 16-frame ones draw the same motions finer.
+
+
+def test_eight_frame_drawing_is_unchanged():
+    # Digests of the 8-frame data as first released (VERSION 1.0.0): every body shape's label maps,
+    # and the tiny test split (palettes, keys, order). A change here needs a new VERSION.
+    digest = hashlib.sha256()
+    for hair, top, bottom in itertools.product(synthetic.HAIR_STYLES, synthetic.TOP_STYLES[:3],
+                                               synthetic.BOTTOM_STYLES[:3]):
+        digest.update(synthetic.label_maps(hair, top, bottom).tobytes())
+    assert digest.hexdigest() == "d65aa26f01e19a1d742e7e54d17c1c6c35ee9efaa2dcabb9ee5023ac89ccfca2"
+    digest = hashlib.sha256()
+    for key, example in _examples(TINY, "test"):
+        digest.update(key.encode())
+        digest.update(example["video"].tobytes())
+    assert digest.hexdigest() == "8bc61f6f7bb78f145b97a1bc2223c0728bfa39274d648cd13aa948c502435930"
+
+
+def test_sixteen_frame_configs():
+    configs = {c.name: c for c in synthetic.Builder.BUILDER_CONFIGS}
+    assert {name: c.num_frames for name, c in configs.items()} == {
+        "default": 8, "small": 8, "tiny": 8, "frames16": 16, "tiny16": 16}
+    # Same characters and splits as their 8-frame counterparts: only the length differs.
+    for short, long in (("default", "frames16"), ("tiny", "tiny16")):
+        assert (configs[short].num_characters, configs[short].num_test_characters, configs[short].seed) == (
+            configs[long].num_characters, configs[long].num_test_characters, configs[long].seed)
+    assert synthetic.Builder(config="tiny16").info.features["video"].shape == (16, 64, 64, 3)
+    assert synthetic.Builder(config="tiny").info.features["video"].shape == (8, 64, 64, 3)
+
+
+def test_sixteen_frames_are_a_finer_cycle_not_a_repeat():
+    short = synthetic.render_character((1, 2, 3, 4), 0, seed=0)
+    long = synthetic.render_character((1, 2, 3, 4), 0, seed=0, num_frames=16)
+    assert long.shape == (3, 3, 16, 64, 64, 3)
+    walk = synthetic.ACTIONS.index("walk")
+    # The walk is one stride over the clip: every other of the 16 frames is a frame of the 8.
+    np.testing.assert_array_equal(long[walk, :, ::2], short[walk])
+    for a, d in itertools.product(range(3), range(3)):
+        clip = long[a, d]
+        steps = np.any(clip[1:] != clip[:-1], axis=(1, 2, 3))
+        # Moves at (almost) every step: not 8 frames each shown twice (spellcast holds its peak once).
+        assert steps.sum() >= 14, (synthetic.ACTIONS[a], synthetic.DIRECTIONS[d], steps)
+        # Spans the whole motion: the clip does not end where the 8-frame clip's middle is.
+        assert not np.array_equal(clip[:8], short[a, d]) or a == walk
+        # The same character: same colours, same first pose.
+        np.testing.assert_array_equal(clip[0], short[a, d, 0])
+    # The slash reaches its key poses: first and last frames are those of the 8-frame clip.
+    slash = synthetic.ACTIONS.index("slash")
+    np.testing.assert_array_equal(long[slash, :, -1], short[slash, :, -1])

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 
+def model_class(name: str):
+    from rjkeras.models import gan, vae
+
+    return {**vae.MODELS, **gan.MODELS}[name]
+
+
+def is_gan(model) -> bool:
+    from rjkeras.models import gan
+
+    return isinstance(model, gan.VideoGAN)
+
+
 def build_model(config):
     """The model of a resolved `rjkeras.config.Config`, with its variables created.
 
     Call inside `strategy.scope()` when training under a distribution strategy.
     """
-    from rjkeras.models import vae
-
-    model_class = vae.MODELS[config.model_name]
-    return model_class(config.model, image_size=config.data.image_size, seed=config.train.seed,
-                       name=config.model_name)
+    return model_class(config.model_name)(config.model, image_size=config.data.image_size,
+                                          seed=config.train.seed, name=config.model_name)
 
 
 def compile_model(model, config):
@@ -20,5 +29,17 @@ def compile_model(model, config):
     import keras
 
     t = config.train
-    model.compile(keras.optimizers.Adam(t.learning_rate, beta_1=t.beta_1, beta_2=t.beta_2))
+
+    def adam():
+        return keras.optimizers.Adam(t.learning_rate, beta_1=t.beta_1, beta_2=t.beta_2)
+
+    if is_gan(model):
+        model.compile(adam(), adam(), adam() if model.has_video else None, weight_decay=t.weight_decay)
+    else:
+        model.compile(adam())
     return model
+
+
+def named_optimizers(model) -> dict:
+    """Every optimizer of a model by a stable name, for checkpoints."""
+    return getattr(model, "named_optimizers", None) or {"optimizer": model.optimizer}

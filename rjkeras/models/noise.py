@@ -18,11 +18,21 @@ def step_seed(seed, step, stream: int):
     return tf.random.experimental.stateless_fold_in(base, stream)
 
 
-def replica_normal(per_replica_batch, shape, seed):
-    """N(0, 1) noise of shape (per_replica_batch, *shape): this replica's rows of the global draw."""
+def _replica_rows(draw, per_replica_batch, shape, seed):
     context = tf.distribute.get_replica_context()
     replicas = context.num_replicas_in_sync if context is not None else 1
     replica = context.replica_id_in_sync_group if context is not None else 0
     start = tf.cast(replica, tf.int32) * per_replica_batch
-    full = tf.random.stateless_normal(tf.concat([[per_replica_batch * replicas], shape], 0), seed)
+    shape = tf.cast(tf.reshape(shape, [-1]), tf.int32)  # [] (scalars) or a list of dims
+    full = draw(tf.concat([[per_replica_batch * replicas], shape], 0), seed)
     return full[start:start + per_replica_batch]
+
+
+def replica_normal(per_replica_batch, shape, seed):
+    """N(0, 1) noise of shape (per_replica_batch, *shape): this replica's rows of the global draw."""
+    return _replica_rows(tf.random.stateless_normal, per_replica_batch, shape, seed)
+
+
+def replica_uniform(per_replica_batch, shape, seed):
+    """U[0, 1) noise of shape (per_replica_batch, *shape), split like `replica_normal`."""
+    return _replica_rows(tf.random.stateless_uniform, per_replica_batch, shape, seed)

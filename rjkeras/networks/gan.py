@@ -155,6 +155,50 @@ def image_discriminator(image_size: int = 64, channels: int = 3, ndf: int = 64, 
 # D_V
 
 
+def _zeros_along(x, axis: int, size: int):
+    """Zeros shaped like x but `size` long along `axis`; None for size 0."""
+    if not size:
+        return None
+    shape = tf.shape(x)
+    return tf.zeros(tf.concat([shape[:axis], [size], shape[axis + 1:]], axis=0), x.dtype)
+
+
+class ConcatZeroPadding3D(layers.Layer):
+    """ZeroPadding3D of (B, T, H, W, C) by concatenating zeros, never a `Pad` op.
+
+    Why not `layers.ZeroPadding3D`: TF 2.21's oneDNN graph rewrite (on by default on CPU) fuses
+    Pad -> Conv3D. Followed by LeakyRelu (D_V's first layer) the fused op drops the activation,
+    so D_V inside a tf.function returned different logits than eagerly; under a GradientTape the
+    rewrite fails instead ("remapper failed ... missing node 'Pad'") and takes every other
+    remapper fusion of the train step with it. Concatenation is never fused and costs one copy,
+    as Pad does: a whole D_V forward+backward (64x64, 16 frames, batch 3 or 16) took the same time
+    either way on the 2-core CPU, within noise.
+
+    Args:
+        padding: ((t_before, t_after), (h_before, h_after), (w_before, w_after)).
+    """
+
+    def __init__(self, padding, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = tuple(tuple(int(p) for p in pair) for pair in padding)
+
+    def call(self, x):
+        for axis, (before, after) in enumerate(self.padding, start=1):
+            if before or after:
+                parts = [_zeros_along(x, axis, before), x, _zeros_along(x, axis, after)]
+                x = tf.concat([part for part in parts if part is not None], axis=axis)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, (before, after) in enumerate(self.padding, start=1):
+            shape[axis] = None if shape[axis] is None else shape[axis] + before + after
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
 def video_discriminator_paddings(num_frames: int) -> list[tuple[int, int]]:
     """Temporal zero-padding (before, after) of D_V's four strided convs for a clip length.
 
@@ -193,7 +237,7 @@ def video_discriminator(num_frames: int = 16, image_size: int = 64, channels: in
     x = inputs = keras.Input((num_frames, image_size, image_size, channels), name="videos")
     for i, (width, pad) in enumerate(zip((ndf, 2 * ndf, 4 * ndf, 8 * ndf), paddings)):
         # Conv3D cannot mix valid time with padded space: pad explicitly as PyTorch's (t, 1, 1).
-        x = layers.ZeroPadding3D((pad, (1, 1), (1, 1)), name=f"conv{i}_pad")(x)
+        x = ConcatZeroPadding3D((pad, (1, 1), (1, 1)), name=f"conv{i}_pad")(x)
         x = layers.Conv3D(width, KERNEL, strides=(1, 2, 2), padding="valid", use_bias=False,
                           kernel_initializer=torch_initializer(), name=f"conv{i}")(x)
         if i > 0:

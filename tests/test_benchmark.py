@@ -1,0 +1,47 @@
+"""Smoke test of benchmarks/benchmark.py with tiny sizes: it runs and reports every model."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks",
+                      "benchmark.py")
+
+
+def _table_rows(text: str) -> dict[str, dict[str, str]]:
+    """Markdown table rows keyed by their first cell, as {column: cell} (first table per header)."""
+    rows, header = {}, None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if header is None:
+            header = cells
+        elif not re.fullmatch(r"-*:?-+:?", cells[0]):
+            rows[cells[0]] = dict(zip(header, cells))
+    return rows
+
+
+def test_tiny_benchmark_reports_every_model(tmp_path):
+    output = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, SCRIPT, "--size=tiny", "--dataset_config=tiny", "--steps=2", "--warmup=1",
+         f"--data_dir={tmp_path / 'tfds'}", f"--json={output}"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    rows = _table_rows(result.stdout)
+    for model in ("rjvae", "dsa"):
+        assert model in rows, result.stdout
+        assert float(rows[model]["steps/s"]) > 0
+        assert float(rows[model]["peak RSS (MiB)"]) > 0
+        assert rows[model]["batch x frames x size"] == "4 x 8 x 16^2"
+
+    report = json.loads(output.read_text())
+    assert [r["model"] for r in report["models"]] == ["rjvae", "dsa"]
+    for r in report["models"]:
+        assert r["timed_steps"] == 2 and r["steps_per_s"] > 0 and r["params"] > 0
+    assert report["input_pipeline"]["videos_per_s"] > 0

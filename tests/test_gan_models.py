@@ -1,0 +1,127 @@
+"""The GAN family: training moves both players, the residual structure holds, replicas agree."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import testing_utils
+from rjkeras.config import GANConfig
+from rjkeras.models import gan
+
+TINY = GANConfig(ngf=8, ndf=8, clip_length=8, image_batch_size=4, rnn_dim=16)
+SEED = tf.constant([1, 2], tf.int64)
+
+
+def make(name, seed=0, optimizer=None, **changes):
+    keras.utils.set_random_seed(seed)
+    config = dataclasses.replace(TINY, **changes)
+    model = gan.MODELS[name](config, image_size=16, seed=seed)
+    new = optimizer or (lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
+    model.compile(new(), new(), new() if model.has_video else None, weight_decay=1e-5)
+    return model
+
+
+def gan_batches(videos, frames_batch=4, clips_batch=4):
+    """S_1 frames and whole-video clips of the toy videos, as the GAN pipeline yields them."""
+    frames = videos.reshape((-1,) + videos.shape[2:])
+    labels = np.arange(len(videos)) % 3
+    frames_ds = tf.data.Dataset.from_tensor_slices(frames).shuffle(256, seed=0).repeat()
+    clips_ds = tf.data.Dataset.from_tensor_slices((videos, labels)).repeat()
+    ds = tf.data.Dataset.zip(frames_ds.batch(frames_batch, drop_remainder=True),
+                             clips_ds.batch(clips_batch, drop_remainder=True))
+    return ds.map(lambda f, c: {"frames": f, "clips": c[0], "clip_action": c[1]})
+
+
+@pytest.mark.parametrize("name", ["mocogan", "rjgan", "rmocogan", "image_gan"])
+def test_both_players_learn_on_a_toy(name, toy_videos):
+    changes = {"category_dim": 3} if name == "mocogan" else {}
+    model = make(name, **changes)
+    weights = {v.path: v.numpy() for v in model.trainable_variables}
+    history = model.fit(gan_batches(toy_videos), steps_per_epoch=8, epochs=3, verbose=0,
+                        shuffle=False).history
+    for term, values in history.items():
+        assert np.all(np.isfinite(values)), term
+    for term in ["d_image_loss", "g_image_loss"] + (["d_video_loss", "g_video_loss"] if model.has_video else []):
+        assert len(set(np.round(history[term], 6))) > 1, (term, history[term])  # moving
+    # The discriminators learn to tell the toy's frames from the untrained generator's.
+    assert history["d_image_real"][-1] > history["d_image_fake"][-1]
+    # Every trainable variable was updated (no player left out of its optimizer).
+    for v in model.trainable_variables:
+        assert not np.array_equal(v.numpy(), weights[v.path]), v.path
+    if name == "mocogan":
+        assert "d_category_loss" in history and "g_category_loss" in history
+    if name == "rjgan":
+        assert "g_summary_loss" in history and "d_summary_fake" in history
+
+
+def test_rjgan_frame_latents_are_summary_plus_rnn_output():
+    model = make("rjgan")
+    mu = model.sample_summary(3, SEED)
+    z = model.frame_latents(mu, 5, SEED)
+    delta = model.residuals(mu, 5, SEED)
+    np.testing.assert_allclose(z - mu[:, None, :], delta, atol=1e-6)
+    # The residual depends on mu (delta_t = R_M(eps_t, mu)).
+    assert not np.allclose(model.residuals(mu + 1.0, 5, SEED), delta, atol=1e-4)
+    # With the residuals zeroed, every frame is the summary frame G_I(mu).
+    frames = model.render(tf.repeat(mu[:, None, :], 5, axis=1))
+    for t in range(5):
+        np.testing.assert_allclose(frames[:, t], model.summary_frames(mu), atol=1e-5)
+
+
+def test_rmocogan_motion_is_independent_of_content():
+    model = make("rmocogan")
+    content = model.sample_summary(2, SEED)
+    z = model.frame_latents(content, 6, SEED)
+    z_other = model.frame_latents(content + 3.0, 6, SEED)
+    c = TINY.content_dim
+    np.testing.assert_allclose(z[..., c:], z_other[..., c:], atol=1e-6)  # z_M^t: no z_C in it
+    assert not np.allclose(z[..., :c], z_other[..., :c])
+    # delta_C^t = f(z_C, z_M^t) only: the content part at step t is a function of (z_C, z_M^t).
+    motion = z[..., c:]
+    delta = model.content_residual(tf.concat([tf.repeat(content[:, None], 6, 1), motion], -1))
+    np.testing.assert_allclose(z[..., :c], content[:, None, :] + delta, atol=1e-5)
+    # Content varies across frames (a residual), unlike MoCoGAN's constant z_C.
+    assert float(tf.math.reduce_std(z[..., :c], axis=1).numpy().max()) > 0
+
+
+def test_mocogan_content_is_constant_across_frames():
+    model = make("mocogan", category_dim=3)
+    summary = model.sample_summary(2, SEED)
+    z = model.frame_latents(summary, 6, SEED)
+    np.testing.assert_allclose(z[:, :, :53], np.repeat(summary[:, None, :], 6, 1), atol=0)
+    assert set(np.unique(summary[:, 50:])) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("name", ["mocogan", "rjgan", "rmocogan", "image_gan"])
+def test_generation_any_length_and_seeded(name):
+    model = make(name)
+    a = model.sample(2, 13, SEED)
+    b = model.sample(2, 13, SEED)
+    assert a["videos"].shape == (2, 13, 16, 16, 3)
+    np.testing.assert_array_equal(a["videos"], b["videos"])
+    assert ("summary_frames" in a) == (name in ("rjgan", "image_gan"))
+    assert model.sample_images(5, SEED).shape == (5, 16, 16, 3)
+    if model.has_video:
+        line = model.interpolate(SEED, tf.constant([3, 4], tf.int64), 4, 6)["videos"]
+        assert line.shape == (4, 6, 16, 16, 3)
+        assert not np.allclose(line[0], line[-1])
+
+
+@pytest.mark.parametrize("name", ["mocogan", "rjgan", "rmocogan", "image_gan"])
+def test_two_replica_step_matches_one_replica(name, toy_videos):
+    def train(num_replicas):
+        with testing_utils.mirrored(num_replicas).scope():
+            model = make(name, seed=3, optimizer=lambda: keras.optimizers.SGD(1e-2))
+        ds = gan_batches(toy_videos, frames_batch=8, clips_batch=4)
+        logs = model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False).history
+        return [v.numpy() for v in model.weights], logs
+
+    one, logs_one = train(1)
+    two, logs_two = train(2)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for key in logs_one:
+        np.testing.assert_allclose(logs_one[key], logs_two[key], rtol=1e-4, atol=1e-6)
