@@ -30,7 +30,7 @@ def export(workdir: str, output: str | None = None) -> str:
     config = config_lib.load_workdir_config(workdir)
     model = compile_model(build_model(config), config)
     step = trainer.restore(model, workdir, expect_partial=True)
-    if step == 0:
+    if step is None:
         raise UserError(f"{workdir} has no checkpoint yet: train first (rjkeras.train --workdir={workdir})")
     output = output or os.path.join(workdir, "saved_model")
     module.save(model, config.data.image_size, output)

@@ -49,36 +49,56 @@ _SEED = {name: tf.TensorSpec([], tf.int64, name=name)
          for name in ("seed", "seed_a", "seed_b", "content_seed", "motion_seed")}
 
 
+def supported(model) -> list[str]:
+    """The signatures a model serves (see the module docstring)."""
+    names = ["generate_images"]
+    if getattr(model, "has_video", True):
+        names.append("generate_videos")
+    if hasattr(model, "reconstruct"):  # the VAEs
+        names += ["reconstruct", "encode"]
+    if hasattr(model, "interpolate") and model.has_video:  # the video GANs
+        names.append("interpolate")
+        if model.disentangled:  # content z_C apart from motion z_M: MoCoGAN, RMoCoGAN
+            names.append("generate_with_content")
+    return names
+
+
 class GeneratorModule(tf.Module):
-    """Wraps a trained rjkeras model (held as `self.model`, which tracks its variables)."""
+    """Wraps a trained rjkeras model (held as `self.model`, which tracks its variables).
+
+    Only the functions the model supports become attributes: SavedModel traces every
+    tf.function a module holds.
+    """
 
     def __init__(self, model, image_size: int):
         super().__init__(name="rjkeras_generator")
         self.model = model
         self.image_size = image_size
         videos = tf.TensorSpec([None, None, image_size, image_size, 3], tf.uint8, name="videos")
-        self.reconstruct = tf.function(self._reconstruct, input_signature=[videos])
-        self.encode = tf.function(self._encode, input_signature=[videos])
-        self.generate_with_content = tf.function(self._generate_with_content, input_signature=[
-            _INT["num_videos"], _INT["length"], _SEED["content_seed"], _SEED["motion_seed"]])
-        self.interpolate = tf.function(self._interpolate, input_signature=[
-            _SEED["seed_a"], _SEED["seed_b"], _INT["steps"], _INT["length"]])
+        specs = {
+            "generate_videos": [_INT["num_videos"], _INT["length"], _SEED["seed"]],
+            "generate_images": [_INT["num_images"], _SEED["seed"]],
+            "reconstruct": [videos],
+            "encode": [videos],
+            "generate_with_content": [_INT["num_videos"], _INT["length"], _SEED["content_seed"],
+                                      _SEED["motion_seed"]],
+            "interpolate": [_SEED["seed_a"], _SEED["seed_b"], _INT["steps"], _INT["length"]],
+        }
+        self.names = supported(model)
+        for name in self.names:
+            setattr(self, name, tf.function(getattr(self, f"_{name}"), input_signature=specs[name]))
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_videos"),
-                                  tf.TensorSpec([], tf.int32, name="length"),
-                                  tf.TensorSpec([], tf.int64, name="seed")])
-    def generate_videos(self, num_videos, length, seed):
+    def signatures(self) -> dict:
+        return {name: getattr(self, name) for name in self.names}
+
+    def _generate_videos(self, num_videos, length, seed):
         with tf.control_dependencies(_check_range(num_videos, "num_videos", MAX_VIDEOS)
                                      + _check_range(length, "length", MAX_LENGTH)):
-            samples = self.model.sample(num_videos, length, _seed(seed))
-        return _uint8_dict(samples)
+            return _uint8_dict(self.model.sample(num_videos, length, _seed(seed)))
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_images"),
-                                  tf.TensorSpec([], tf.int64, name="seed")])
-    def generate_images(self, num_images, seed):
+    def _generate_images(self, num_images, seed):
         with tf.control_dependencies(_check_range(num_images, "num_images", MAX_VIDEOS)):
-            images = self.model.sample_images(num_images, _seed(seed))
-        return {"images": to_uint8(images)}
+            return {"images": to_uint8(self.model.sample_images(num_images, _seed(seed)))}
 
     def _reconstruct(self, videos):
         return {"videos": to_uint8(self.model.reconstruct(tf.cast(videos, tf.float32) / 127.5 - 1.0))}
@@ -97,21 +117,6 @@ class GeneratorModule(tf.Module):
         with tf.control_dependencies(_check_range(steps, "steps", MAX_VIDEOS)
                                      + _check_range(length, "length", MAX_LENGTH)):
             return _uint8_dict(self.model.interpolate(_seed(seed_a), _seed(seed_b), steps, length))
-
-    def signatures(self) -> dict:
-        """The signatures this model supports (see the module docstring)."""
-        model = self.model
-        signatures = {"generate_images": self.generate_images}
-        if getattr(model, "has_video", True):
-            signatures["generate_videos"] = self.generate_videos
-        if hasattr(model, "reconstruct"):  # the VAEs
-            signatures["reconstruct"] = self.reconstruct
-            signatures["encode"] = self.encode
-        if hasattr(model, "interpolate") and model.has_video:
-            signatures["interpolate"] = self.interpolate
-            if model.disentangled:  # content z_C apart from motion z_M: MoCoGAN, RMoCoGAN
-                signatures["generate_with_content"] = self.generate_with_content
-        return signatures
 
 
 def save(model, image_size: int, path: str) -> GeneratorModule:

@@ -291,9 +291,6 @@ def load_workdir_config(workdir: str) -> Config:
 
 def validate(config: Config) -> None:
     d, t, m = config.data, config.train, config.model
-    if d.image_size < 8 or d.image_size % 8:
-        raise UserError(f"data.image_size={d.image_size}: must be a positive multiple of 8 "
-                        "(the networks halve it three times)")
     if d.num_frames < 1:
         raise UserError(f"data.num_frames={d.num_frames}: must be at least 1")
     for name in ("batch_size", "steps", "log_every", "image_every", "checkpoint_every",
@@ -309,6 +306,9 @@ def validate(config: Config) -> None:
     if isinstance(m, GANConfig):
         _validate_gan(config)
     if isinstance(m, VAEConfig):
+        if d.image_size < 8 or d.image_size % 8:
+            raise UserError(f"data.image_size={d.image_size}: must be a positive multiple of 8 "
+                            "(the VAEs' networks halve it three times)")
         for name in ("summary_dim", "residual_dim", "hidden_dim", "conv_channels", "feature_dim"):
             if getattr(m, name) < 1:
                 raise UserError(f"model.{name}={getattr(m, name)}: must be at least 1")

@@ -230,7 +230,7 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
                clip_length: int, clip_stride: int = 1, image_fraction: float = 0.0,
                data_dir: str | None = None, manual_dir: str | None = None,
                builder_config: str | None = None, image_size: int = 64, shuffle: bool = True,
-               repeat: bool = True, seed: int = 0, labels: tuple[str, ...] = (),
+               repeat: bool = True, seed: int = 0, labels: tuple[str, ...] = (), split_seed: int = 0,
                shuffle_buffer: int = 1024, frame_shuffle_buffer: int = 4096) -> tf.data.Dataset:
     """Batches of single frames (for D_I) zipped with batches of clips (for D_V).
 
@@ -245,8 +245,9 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
 
     Mixed mode (paper section 5.1): `image_fraction` of the split's videos are "broken into single
     frames": they feed the frames stream only, never the clips stream, while the frames stream
-    draws from all videos. Which ones is fixed by `seed` (see `image_only_videos`); the paper's
-    1:1 mixture is image_fraction=0.5.
+    draws from all videos. Which ones is fixed by `split_seed` (see `image_only_videos`), not by
+    `seed`: a trainer that reseeds the streams on resume keeps the same split. The paper's 1:1
+    mixture is image_fraction=0.5.
 
     Args:
       name: registry name (a key of `prepare.DATASETS`).
@@ -261,8 +262,9 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
       shuffle: shuffle videos and frames (deterministic given `seed`, reshuffled every epoch).
         Clip starts are drawn from `seed` either way.
       repeat: repeat forever; otherwise the zip ends with the shorter stream's last full batch.
-      seed: fixes shuffles, clip starts and the image-only videos.
+      seed: fixes shuffles and clip starts.
       labels: label features of the clips' videos to add (e.g. ("action",)).
+      split_seed: fixes which videos are image-only (mixed mode).
       shuffle_buffer: videos in each stream's shuffle buffer (held compressed).
       frame_shuffle_buffer: decoded uint8 frames in the frames stream's buffer.
 
@@ -279,14 +281,14 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
                           builder_config=builder_config)
     if clip_length > info.num_frames:
         dataset = name + (f"/{info.config}" if info.config else "")
-        raise UserError(f"data.clip_length={clip_length} but {dataset} has {info.num_frames}-frame videos; "
+        raise UserError(f"clip_length={clip_length} but {dataset} has {info.num_frames}-frame videos; "
                         f"choose clip_length <= {info.num_frames} or a dataset with longer videos")
     unknown = [label for label in labels if label not in info.labels]
     if unknown:
         raise UserError(f"unknown label {unknown[0]!r} of dataset {name!r}; choose from: "
                         f"{', '.join(info.labels)}")
     num_videos = builder.info.splits[split].num_examples
-    image_only = image_only_videos(num_videos, image_fraction, seed)
+    image_only = image_only_videos(num_videos, image_fraction, split_seed)
     if image_only.all():
         raise UserError(f"image_fraction={image_fraction} leaves no video of the {num_videos} in "
                         f"{name} {split!r} for clips; lower it")

@@ -32,11 +32,16 @@ flags.DEFINE_integer("seed", None, "Run seed (train.seed).")
 flags.DEFINE_string("data_dir", None, "Where prepared TFDS datasets live (data.data_dir).")
 flags.DEFINE_string("manual_dir", None, "The raw download, for datasets that need one (data.manual_dir).")
 flags.DEFINE_string("dataset_config", None, "TFDS builder config name (data.builder_config).")
+flags.DEFINE_string("init_from", None, "GANs: work dir of a trained image_gan (or rjgan) whose G_I "
+                    "and D_I start this run: the paper's image pre-training (train.init_from).")
+flags.DEFINE_float("image_fraction", None, "GANs: share of the training videos broken into single "
+                   "frames for D_I only; 0.5 is the paper's 1:1 mixture (data.image_fraction).")
 flags.DEFINE_multi_string("set", [], "Any config field: --set model.hidden_dim=128 (repeatable).")
 
 _SHORTCUTS = {"steps": "train.steps", "batch_size": "train.batch_size",
               "image_size": "data.image_size", "seed": "train.seed", "data_dir": "data.data_dir",
-              "manual_dir": "data.manual_dir", "dataset_config": "data.builder_config"}
+              "manual_dir": "data.manual_dir", "dataset_config": "data.builder_config",
+              "init_from": "train.init_from", "image_fraction": "data.image_fraction"}
 
 
 def resolve_from_flags() -> config_lib.Config:

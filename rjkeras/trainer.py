@@ -59,11 +59,11 @@ def checkpoint_manager(model, workdir: str, max_to_keep: int = 3):
                                       max_to_keep=max_to_keep)
 
 
-def restore(model, workdir: str, expect_partial: bool = False) -> int:
-    """Restores the latest checkpoint of a work dir into model; returns its step (0 if none)."""
+def restore(model, workdir: str, expect_partial: bool = False) -> int | None:
+    """Restores the latest checkpoint of a work dir into model; returns its step, None if none."""
     manager = checkpoint_manager(model, workdir)
     if manager.latest_checkpoint is None:
-        return 0
+        return None
     status = manager.checkpoint.restore(manager.latest_checkpoint)
     if expect_partial:
         status.expect_partial()
@@ -102,7 +102,7 @@ class Monitor(keras.callbacks.Callback):
         logs = {k: float(v) for k, v in (logs or {}).items()}
         with self.writer.as_default(step=self.step):
             for name, value in logs.items():
-                tf.summary.scalar(f"loss/{name}" if name != "loss" else "loss", value)
+                tf.summary.scalar(scalar_tag(name), value)
             tf.summary.scalar("speed/steps_per_second", rate)
             tf.summary.scalar("speed/videos_per_second", rate * t.batch_size)
             if self.step % t.image_every == 0 or self.step >= t.steps:
@@ -123,6 +123,17 @@ class Monitor(keras.callbacks.Callback):
 
     def write_panels(self):
         summaries.write_panels(self.model, self.config, self.panel_videos, self.step)
+
+
+def scalar_tag(metric: str) -> str:
+    """TensorBoard tag of a training metric: the ELBO's terms under loss/, each GAN player's
+    terms (d_*, g_*) under discriminator/ and generator/."""
+    if metric == "loss":
+        return "loss"
+    for prefix, group in (("d_", "discriminator"), ("g_", "generator")):
+        if metric.startswith(prefix):
+            return f"{group}/{metric[len(prefix):]}"
+    return f"loss/{metric}"
 
 
 def _duration(seconds: float) -> str:
@@ -162,7 +173,7 @@ def initialize_from(model, config, source_dir: str) -> None:
         raise UserError(f"--init_from={source_dir} is a {source_config.model_name} run; "
                         "it must be a GAN run (image_gan or rjgan) with an image generator")
     source = compile_model(build_model(source_config), source_config)
-    if not restore(source, source_dir, expect_partial=True):
+    if restore(source, source_dir, expect_partial=True) is None:
         raise UserError(f"--init_from={source_dir} has no checkpoint yet")
     for name in ("image_generator", "image_discriminator"):
         mine, theirs = getattr(model, name), getattr(source, name)
@@ -198,6 +209,8 @@ def validate_against_data(config) -> None:
 def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strategy | None = None):
     """Trains (or resumes) the run of `config` in `workdir`; returns the final epoch's metrics."""
     t = config.train
+    if t.init_from:
+        config_lib.load_workdir_config(t.init_from)  # fail now, not after the data is ready
     prepare_workdir(config, workdir)
     validate_against_data(config)
     strategy = strategy or tf.distribute.MirroredStrategy()
@@ -210,7 +223,7 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
     with strategy.scope():
         model = compile_model(build_model(config), config)
     manager = checkpoint_manager(model, workdir, t.keep_checkpoints)
-    step = restore(model, workdir)
+    step = restore(model, workdir) or 0
     if step:
         log.info("resumed from %s at step %d", manager.latest_checkpoint, step)
     if step >= t.steps:

@@ -35,8 +35,9 @@ def test_dataset_info_follows_the_config_frames(tmp_path):
     info = data.dataset_info("synthetic_sprites", data_dir=str(tmp_path), builder_config="tiny16")
     assert (info.config, info.num_frames, info.image_shape) == ("tiny16", 16, (64, 64, 3))
     assert info.split_sizes == {"test": 36, "train": 72}
-    video = next(iter(data.videos("synthetic_sprites", "test", data_dir=str(tmp_path), builder_config="tiny16",
-                                  batch_size=2)))["video"]
+    ds = data.videos("synthetic_sprites", "test", data_dir=str(tmp_path), builder_config="tiny16",
+                     batch_size=2)
+    video = next(iter(ds))["video"]
     assert video.shape == (2, 16, 64, 64, 3)
 
 

@@ -129,18 +129,22 @@ def test_mixed_mode_keeps_image_only_videos_out_of_the_clips(data_dir, train_vid
     videos, _ = train_videos
     image_only = data.image_only_videos(NUM_TRAIN, 0.5, seed=5)
     assert image_only.sum() == data.image_only_count(NUM_TRAIN, 0.5) == 36
-    # One epoch: clips of whole videos, one a batch (36 batches), and 36 x 32 frames.
-    ds = _gan(data_dir, image_fraction=0.5, seed=5, image_batch_size=32, video_batch_size=1, repeat=False)
-    batches = list(ds)
-    assert len(batches) == 36
-    clips = collections.Counter(_uint8(b["clips"].numpy()[0]).tobytes() for b in batches)
-    # The clips stream holds exactly the other 36 videos, each once.
-    assert clips == collections.Counter(videos[v].tobytes() for v in np.flatnonzero(~image_only))
-    # The frames stream draws from both sets: all 72 x 16 frames (36 batches x 32), each once.
-    frames = collections.Counter(frame.tobytes() for b in batches for frame in _uint8(b["frames"].numpy()))
-    assert frames == collections.Counter(frame.tobytes() for video in videos for frame in video)
-    for subset in (image_only, ~image_only):
-        assert any(frames[frame.tobytes()] for video in videos[subset] for frame in video)
+    # The split follows split_seed only: reseeding the streams (as a resumed run does) keeps it.
+    for seed in (0, 1):
+        # One epoch: clips of whole videos, one a batch (36 batches), and 36 x 32 frames.
+        ds = _gan(data_dir, image_fraction=0.5, split_seed=5, seed=seed, image_batch_size=32,
+                  video_batch_size=1, repeat=False)
+        batches = list(ds)
+        assert len(batches) == 36
+        clips = collections.Counter(_uint8(b["clips"].numpy()[0]).tobytes() for b in batches)
+        # The clips stream holds exactly the other 36 videos, each once.
+        assert clips == collections.Counter(videos[v].tobytes() for v in np.flatnonzero(~image_only))
+        # The frames stream draws from both sets: all 72 x 16 frames (36 batches x 32), each once.
+        frames = collections.Counter(frame.tobytes() for b in batches
+                                     for frame in _uint8(b["frames"].numpy()))
+        assert frames == collections.Counter(frame.tobytes() for video in videos for frame in video)
+        for subset in (image_only, ~image_only):
+            assert any(frames[frame.tobytes()] for video in videos[subset] for frame in video)
 
 
 def test_image_only_rule():
@@ -161,7 +165,8 @@ def _first_batches(ds, n=4):
 
 def test_deterministic_given_the_seed(data_dir):
     def run(seed):
-        return _first_batches(_gan(data_dir, clip_length=8, image_fraction=0.5, seed=seed, labels=("action",)))
+        ds = _gan(data_dir, clip_length=8, image_fraction=0.5, seed=seed, labels=("action",))
+        return _first_batches(ds)
 
     first, again, other = run(3), run(3), run(4)
     for a, b in zip(first, again):
@@ -171,7 +176,7 @@ def test_deterministic_given_the_seed(data_dir):
 
 
 def test_bad_arguments_raise_user_errors(data_dir):
-    with pytest.raises(UserError, match="data.clip_length=16 but synthetic_sprites/tiny has 8-frame videos"):
+    with pytest.raises(UserError, match="^clip_length=16 but synthetic_sprites/tiny has 8-frame videos"):
         _gan(data_dir, "tiny", clip_length=16)
     with pytest.raises(UserError, match=r"image_fraction=1.0 must be in \[0, 1\)"):
         _gan(data_dir, image_fraction=1.0)

@@ -372,7 +372,8 @@ def _outline(labels: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def label_maps(hair_style: str, top_style: str, bottom_style: str, num_frames: int = NUM_FRAMES) -> np.ndarray:
+def label_maps(hair_style: str, top_style: str, bottom_style: str,
+               num_frames: int = NUM_FRAMES) -> np.ndarray:
     """(3 actions, 3 directions, num_frames, 64, 64) uint8 part labels of one body shape.
 
     Only the styles shape the drawing (colours come from the palette), so characters share these;
