@@ -88,6 +88,17 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all processes on the machine have been busy (/proc/stat), None if unknown."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 # ----------------------------------------------------------------------------------------------
 # Workers: one measurement each, in a fresh process.
 
@@ -147,28 +158,33 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
     model.make_train_function()
 
     def run(num_steps):
-        """Wall and process CPU seconds (all threads) of num_steps steps, and the last loss."""
-        wall, cpu = time.perf_counter(), time.process_time()
+        """Wall and process CPU seconds of num_steps steps, the cores other processes kept busy
+        meanwhile (None where unknown), and the last loss."""
+        wall, cpu, busy = time.perf_counter(), time.process_time(), machine_busy_seconds()
         for _ in range(num_steps):
             logs = model.train_function(iterator)
         loss = float(logs["loss"])  # waits for the last step's result
-        return time.perf_counter() - wall, time.process_time() - cpu, loss
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        others = None if busy is None else max(machine_busy_seconds() - busy - cpu, 0.0) / wall
+        return wall, cpu, others, loss
 
     warmup_s = []
     for i in range(warmup):
-        seconds, _, loss = run(1)
+        seconds, _, _, loss = run(1)
         warmup_s.append(seconds)
         _say(f"[{name}] warmup step {i + 1}/{warmup}: {seconds:.2f} s{' (tracing)' if i == 0 else ''}")
-    per_step, cpu_per_step = [], []  # one entry per timed block
+    per_step, cpu_per_step, others_cores = [], [], []  # one entry per timed block
     done = 0
     while done < steps:
         n = min(block, steps - done)
-        seconds, cpu, loss = run(n)
+        seconds, cpu, others, loss = run(n)
         per_step.append(seconds / n)
         cpu_per_step.append(cpu / n)
+        if others is not None:
+            others_cores.append(others)
         done += n
-        _say(f"[{name}] timed steps {done}/{steps}: {seconds / n:.3f} s/step, {cpu / n:.3f} CPU s/step "
-             f"(loss {loss:.4g})")
+        _say(f"[{name}] timed steps {done}/{steps}: {seconds / n:.3f} s/step, {cpu / n:.3f} CPU s/step, "
+             f"other processes busy on {_fmt(others, '.2f')} cores (loss {loss:.4g})")
     median = statistics.median(per_step)
 
     flops = None
@@ -191,6 +207,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
         "s_per_step_min": min(per_step),
         "s_per_step_max": max(per_step),
         "cpu_s_per_step": statistics.median(cpu_per_step),  # process CPU time: / s_per_step = cores busy
+        "others_cores": statistics.median(others_cores) if others_cores else None,
         "steps_per_s": 1.0 / median,
         "videos_per_s": batch / median,
         "frames_per_s": batch * d.num_frames / median,
@@ -301,14 +318,15 @@ def markdown(results: list[dict], pipeline: dict | None, meta: dict) -> str:
              f"before, {meta['load_after']:.2f} after; TensorFlow {meta['tensorflow']}, "
              f"Keras {meta['keras']}):", "",
              "| model | params (M) | batch x frames x size | s/step (median) | min-max s/step | "
-             "CPU s/step | steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | first step s | "
-             "peak RSS (MiB) |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "CPU s/step | others' cores | steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | "
+             "first step s | peak RSS (MiB) |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r['model']} | {r['params'] / 1e6:.2f} | {r['batch_size']} x {r['num_frames']} x "
             f"{r['image_size']}^2 | {r['s_per_step']:.4g} | {r['s_per_step_min']:.4g}-"
-            f"{r['s_per_step_max']:.4g} | {r['cpu_s_per_step']:.4g} | {r['steps_per_s']:.4g} | {r['videos_per_s']:.4g} | "
+            f"{r['s_per_step_max']:.4g} | {r['cpu_s_per_step']:.4g} | "
+            f"{_fmt(r['others_cores'], '.2f')} | {r['steps_per_s']:.4g} | {r['videos_per_s']:.4g} | "
             f"{r['frames_per_s']:.4g} | {_fmt(r['gflop_per_step'], '.4g')} | "
             f"{_fmt(r['gflop_per_s'], '.4g')} | {_fmt(r['warmup_s'][0] if r['warmup_s'] else None, '.2f')} | "
             f"{r['peak_rss_mib']:.0f} |")
