@@ -17,7 +17,6 @@ import os
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from rjkeras import config as config_lib
@@ -140,7 +139,9 @@ def _duration(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "?"
     seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def _input(config, split, batch_size, seed, shuffle=True, repeat=True):

@@ -44,7 +44,10 @@ def test_both_players_learn_on_a_toy(name, toy_videos):
                         shuffle=False).history
     for term, values in history.items():
         assert np.all(np.isfinite(values)), term
-    for term in ["d_image_loss", "g_image_loss"] + (["d_video_loss", "g_video_loss"] if model.has_video else []):
+    players = ["d_image_loss", "g_image_loss"]
+    if model.has_video:
+        players += ["d_video_loss", "g_video_loss"]
+    for term in players:
         assert len(set(np.round(history[term], 6))) > 1, (term, history[term])  # moving
     # The discriminators learn to tell the toy's frames from the untrained generator's.
     assert history["d_image_real"][-1] > history["d_image_fake"][-1]

@@ -21,13 +21,15 @@ def make(name, learning_rate=2e-3, seed=0, optimizer=None):
 
 
 def batches(videos, batch_size=4):
-    return tf.data.Dataset.from_tensor_slices({"video": videos}).repeat().batch(batch_size, drop_remainder=True)
+    dataset = tf.data.Dataset.from_tensor_slices({"video": videos}).repeat()
+    return dataset.batch(batch_size, drop_remainder=True)
 
 
 @pytest.mark.parametrize("name", ["rjvae", "dsa"])
 def test_elbo_improves_on_learnable_toy(name, toy_videos):
     model = make(name)
-    history = model.fit(batches(toy_videos), steps_per_epoch=15, epochs=3, verbose=0, shuffle=False).history
+    history = model.fit(batches(toy_videos), steps_per_epoch=15, epochs=3, verbose=0,
+                        shuffle=False).history
     for term in ("loss", "reconstruction", "pixel_mse"):
         assert np.all(np.isfinite(history[term]))
     assert history["loss"][-1] < 0.8 * history["loss"][0], history["loss"]

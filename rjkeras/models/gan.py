@@ -33,6 +33,11 @@ from rjkeras.networks import gan as nets
 fold = tf.random.experimental.stateless_fold_in
 
 
+def mean_probability(logits):
+    """D's mean output (probability of "real") per example, over its patches: (B, ...) -> (B,)."""
+    return tf.reduce_mean(tf.reshape(tf.sigmoid(logits), [tf.shape(logits)[0], -1]), axis=1)
+
+
 def bce(logits, target: float):
     """Per-example binary cross-entropy on logits, averaged over patches: (B, ...) -> (B,)."""
     logits = tf.reshape(logits, [tf.shape(logits)[0], -1])
@@ -215,8 +220,8 @@ class VideoGAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def _apply(self, optimizer, loss_fn_tape, loss, variables):
-        grads = loss_fn_tape.gradient(loss, variables)
+    def _apply(self, optimizer, tape, loss, variables):
+        grads = tape.gradient(loss, variables)
         if self.weight_decay:
             grads = [g + self.weight_decay * v for g, v in zip(grads, variables)]
         optimizer.apply_gradients(zip(grads, variables))
@@ -250,8 +255,13 @@ class VideoGAN(keras.Model):
         replicas = tf.distribute.get_replica_context().num_replicas_in_sync
         frames_batch = tf.shape(real_frames)[0]
         clips_batch = tf.shape(data["clips"])[0] if self.has_video else 0
-        average_frames = lambda x: tf.nn.compute_average_loss(x, global_batch_size=frames_batch * replicas)  # noqa: E731
-        average_clips = lambda x: tf.nn.compute_average_loss(x, global_batch_size=clips_batch * replicas)  # noqa: E731
+
+        def average_frames(per_example):  # mean over the global batch of frames
+            return tf.nn.compute_average_loss(per_example, global_batch_size=frames_batch * replicas)
+
+        def average_clips(per_example):  # mean over the global batch of clips
+            return tf.nn.compute_average_loss(per_example, global_batch_size=clips_batch * replicas)
+
         # RJGAN's G_I(mu) term enters every k-th step ("periodically", section 4.1).
         summary_weight = tf.cast(step % c.summary_every == 0, tf.float32) if self.summary_term else 0.0
         terms = {}
@@ -260,18 +270,19 @@ class VideoGAN(keras.Model):
         fakes = self._fakes(frames_batch, clips_batch, fold(seed, 1))
         fakes = {k: tf.stop_gradient(v) for k, v in fakes.items()}
         with tf.GradientTape(persistent=True) as tape:
-            real_logits = self.image_discriminator(self._instance_noise(real_frames, fold(seed, 10)), training=True)
-            fake_logits = self.image_discriminator(self._instance_noise(fakes["frames"], fold(seed, 11)), training=True)
+            real_logits = self.image_discriminator(
+                self._instance_noise(real_frames, fold(seed, 10)), training=True)
+            fake_logits = self.image_discriminator(
+                self._instance_noise(fakes["frames"], fold(seed, 11)), training=True)
             d_image = bce(real_logits, 1.0) + bce(fake_logits, 0.0)
-            terms["d_image_real"] = tf.reduce_mean(tf.reshape(tf.sigmoid(real_logits), [frames_batch, -1]), 1)
-            terms["d_image_fake"] = tf.reduce_mean(tf.reshape(tf.sigmoid(fake_logits), [frames_batch, -1]), 1)
+            terms["d_image_real"] = mean_probability(real_logits)
+            terms["d_image_fake"] = mean_probability(fake_logits)
             if self.summary_term:
                 # Eq. (1), last line: E_v[-log D_I(S_1(v))] + E_mu[-log(1 - D_I(G_I(mu)))].
                 summary_logits = self.image_discriminator(
                     self._instance_noise(fakes["summary_frames"], fold(seed, 12)), training=True)
                 d_image += summary_weight * (bce(real_logits, 1.0) + bce(summary_logits, 0.0))
-                terms["d_summary_fake"] = tf.reduce_mean(
-                    tf.reshape(tf.sigmoid(summary_logits), [frames_batch, -1]), 1)
+                terms["d_summary_fake"] = mean_probability(summary_logits)
             terms["d_image_loss"] = d_image
             d_image_loss = average_frames(d_image)
             if self.has_video:
@@ -290,9 +301,11 @@ class VideoGAN(keras.Model):
                     d_video += category
                 terms["d_video_loss"] = d_video
                 d_video_loss = average_clips(d_video)
-        self._apply(self.d_image_optimizer, tape, d_image_loss, self.image_discriminator.trainable_variables)
+        self._apply(self.d_image_optimizer, tape, d_image_loss,
+                    self.image_discriminator.trainable_variables)
         if self.has_video:
-            self._apply(self.d_video_optimizer, tape, d_video_loss, self.video_discriminator.trainable_variables)
+            self._apply(self.d_video_optimizer, tape, d_video_loss,
+                        self.video_discriminator.trainable_variables)
         del tape
 
         # Generator: fresh samples must pass both discriminators (non-saturating losses).

@@ -151,7 +151,8 @@ class SequentialVAE(keras.Model):
 
         # q(s | x_1:T) and one reparameterised sample.
         s_loc, s_scale = self.static_posterior(features, training=training)
-        eps_s = noise.replica_normal(batch, [c.summary_dim], tf.random.experimental.stateless_fold_in(seed, 0))
+        eps_s = noise.replica_normal(batch, [c.summary_dim],
+                                     tf.random.experimental.stateless_fold_in(seed, 0))
         static = s_loc + s_scale * eps_s
 
         # q(d_t | x_t [, s]) and its sample for every frame.
