@@ -29,6 +29,9 @@ from rjkeras.errors import UserError  # noqa: E402
 DATASETS = {
     "synthetic_sprites": "rjkeras.datasets.synthetic_sprites.synthetic_sprites_dataset_builder",
     "sprites": "rjkeras.datasets.sprites.sprites_dataset_builder",
+    "mug": "rjkeras.datasets.mug.mug_dataset_builder",
+    "nir": "rjkeras.datasets.nir.nir_dataset_builder",
+    "weizmann": "rjkeras.datasets.weizmann.weizmann_dataset_builder",
 }
 
 

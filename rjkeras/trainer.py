@@ -90,6 +90,17 @@ class Monitor(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
+        # A NaN or Inf stops the run here, before any checkpoint can hold the broken weights.
+        # (Reading the running means each step costs one host sync, small next to a step.)
+        bad = {name: float(value) for name, value in (logs or {}).items()
+               if not math.isfinite(float(value))}
+        if bad:
+            terms = ", ".join(f"{name}={value}" for name, value in sorted(bad.items()))
+            kept = (f"the last good checkpoint (step {self.last_saved}) is kept"
+                    if self.manager.latest_checkpoint else "no checkpoint was written")
+            raise UserError(
+                f"step {self.step}: non-finite loss term(s) {terms}; training stopped and {kept}; "
+                "lower train.learning_rate or check the data, then rerun to resume")
         if self.step >= self.config.train.steps:
             self.model.stop_training = True
 
@@ -225,6 +236,9 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
         model = compile_model(build_model(config), config)
     manager = checkpoint_manager(model, workdir, t.keep_checkpoints)
     step = restore(model, workdir) or 0
+    for optimizer in named_optimizers(model).values():
+        # A checkpoint restores the learning rate too; the config of this run decides it.
+        optimizer.learning_rate.assign(t.learning_rate)
     if step:
         log.info("resumed from %s at step %d", manager.latest_checkpoint, step)
     if step >= t.steps:

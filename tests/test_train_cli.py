@@ -251,3 +251,20 @@ def test_rjgan_pretrained_from_an_image_gan_run(data_dir, tmp_path):
                    f"--init_from={tmp_path / 'images'}", *common)
     assert videos.returncode == 0, videos.stderr
     assert "initialised image_generator and image_discriminator from" in videos.stderr
+
+
+def test_a_nan_stops_training_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):
+    common = ["--model=rjvae", "--size=tiny", "--dataset_config=tiny", f"--data_dir={data_dir}",
+              f"--workdir={tmp_path}"]
+    assert train(*common, "--steps=10").returncode == 0
+    diverging = train(*common, "--steps=20", "--set=train.learning_rate=1e30")
+    assert_one_line_error(diverging, "non-finite loss term(s)", "loss=nan",
+                          "last good checkpoint (step 10) is kept")
+    assert "step 11:" in diverging.stderr or "step 12:" in diverging.stderr
+    state = tf.train.get_checkpoint_state(os.path.join(tmp_path, "checkpoints"))
+    assert state.model_checkpoint_path.endswith("ckpt-10")
+    reader = tf.train.load_checkpoint(state.model_checkpoint_path)
+    for name in reader.get_variable_to_shape_map():
+        value = reader.get_tensor(name)
+        if np.issubdtype(np.asarray(value).dtype, np.floating):
+            assert np.all(np.isfinite(value)), name
