@@ -92,7 +92,9 @@ def _build(builder, name: str, manual_dir: str | None) -> None:
     try:
         builder.download_and_prepare(download_config=download_config)
     except UserError as e:
-        if builder.MANUAL_DOWNLOAD_INSTRUCTIONS and "--manual_dir" not in str(e):
+        # Point at the flag only when no folder was given: a bad file inside a given folder is
+        # named by the builder's own message.
+        if builder.MANUAL_DOWNLOAD_INSTRUCTIONS and manual_dir is None and "--manual_dir" not in str(e):
             raise UserError(f"{e}; pass --manual_dir=DIR with the {name} files") from None
         raise
 
@@ -116,8 +118,9 @@ def define_flags() -> None:
     flags.DEFINE_string("config", None, "Builder config (e.g. tiny, small, default); default: the builder's.")
     flags.DEFINE_string("data_dir", None, "Where prepared datasets live; default: $TFDS_DATA_DIR or "
                         "~/tensorflow_datasets.")
-    flags.DEFINE_string("manual_dir", None, "Folder with raw files for datasets that cannot be downloaded "
-                        "(sprites: the release's npy/ folder or its parent).")
+    flags.DEFINE_string("manual_dir", None, "Folder with the raw files of a dataset that cannot be downloaded "
+                        "(sprites: npy/ or its parent; mug: subjects3/ or its parent; nir: "
+                        "OriginalImg/ or its parent; weizmann: the folder of .avi files).")
 
 
 def main(argv: list[str]) -> None:

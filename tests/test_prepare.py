@@ -55,7 +55,7 @@ def test_interrupted_build_is_built_again(tmp_path):
 
 def test_unknown_dataset_is_one_line_exit_2(tmp_path):
     result = _cli("mnist", f"--data_dir={tmp_path}", check_rc=2)
-    expected = "error: unknown dataset 'mnist'; choose one of: sprites, synthetic_sprites"
+    expected = "error: unknown dataset 'mnist'; choose one of: mug, nir, sprites, synthetic_sprites, weizmann"
     assert result.stderr.strip() == expected
     assert "Traceback" not in result.stderr
 
@@ -74,7 +74,7 @@ def test_sprites_with_wrong_manual_dir_names_the_missing_file(tmp_path):
                   check_rc=2)
     [line] = _error_lines(result.stderr)
     assert f"missing file {tmp_path / 'raw' / 'walk_front_attributes_train.npy'}" in line
-    assert "--manual_dir" in line
+    assert "MANUAL_DOWNLOAD_INSTRUCTIONS" in line
 
 
 def test_unknown_config_lists_the_valid_ones():

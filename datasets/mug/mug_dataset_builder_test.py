@@ -1,0 +1,334 @@
+"""Tests of the mug builder on dummy_data/ (MUG's own layout, 3 subjects) and of `raw_videos`.
+
+Bad input is made in copies of the dummy data: one test per kind, each run with the default config
+(skipped, named in the log, counted) and with the strict one (a UserError naming the file, and no
+dataset left behind).
+"""
+
+import logging
+import pathlib
+import re
+import shutil
+import types
+
+import cv2
+from etils import epath
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from rjkeras import prepare
+from rjkeras.datasets.mug import make_dummy_data
+from rjkeras.datasets.mug import mug_dataset_builder as mug
+from rjkeras.datasets.mug import raw_videos
+from rjkeras.errors import UserError
+
+DUMMY = pathlib.Path(__file__).parent / "dummy_data"
+
+
+class MugTest(tfds.testing.DatasetBuilderTestCase):
+    DATASET_CLASS = mug.Builder
+    BUILDER_CONFIG_NAMES_TO_TEST = ["64", "32_strict"]  # clean data passes the strict config
+    SPLITS = {"train": 8, "test": 4}
+    # TFDS would infer rjkeras/datasets/mug/dummy_data, absent from an editable install.
+    EXAMPLE_DIR = str(DUMMY)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers.
+
+
+def generate(manual_dir, config="64"):
+    """{split: [(key, example)]} and the Report of a build, without writing a dataset (fast)."""
+    builder = mug.Builder(config=config)
+    report = raw_videos.Report(f"mug/{config}", strict=builder.builder_config.strict)
+    builder._report = report
+    generators = builder._split_generators(types.SimpleNamespace(manual_dir=manual_dir))
+    return {split: list(examples) for split, examples in generators.items()}, report
+
+
+def subjects_by_split(examples):
+    return {split: {e["subject"] for _, e in items} for split, items in examples.items()}
+
+
+@pytest.fixture(scope="module")
+def clean():
+    return generate(DUMMY)
+
+
+@pytest.fixture
+def raw(tmp_path):
+    """A writable copy of the dummy release; returns its subjects3 folder."""
+    shutil.copytree(DUMMY / "subjects3", tmp_path / "raw" / "subjects3")
+    return tmp_path / "raw" / "subjects3"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the clips hold.
+
+
+def test_clips_hold_frames_in_numeric_order_with_their_labels(clean):
+    examples, report = clean
+    assert {split: len(items) for split, items in examples.items()} == {"train": 8, "test": 4}
+    for key, example in examples["train"] + examples["test"]:
+        video = example["video"]
+        assert video.shape == (16, 64, 64, 3) and video.dtype == np.uint8
+        # The band's grey level is 6 x the frame number (img_1 ... img_40); clips take every other
+        # frame: a lexical sort (img_1, img_10, img_11, ...) would break the steps of 12.
+        band = video[:, 3:12].mean(axis=(1, 2, 3))
+        first = example["clip_start"] + 1
+        np.testing.assert_allclose(band, make_dummy_data.BAND_STEP * (first + 2 * np.arange(16)), atol=3)
+        assert key.endswith(f"/{example['clip_start']:04d}") and "dummy_data" not in key
+    labels = {(e["subject"], e["expression"]) for _, e in examples["train"] + examples["test"]}
+    assert labels == {(1, "anger"), (1, "happiness"), (2, "fear"), (2, "surprise"), (8, "disgust"),
+                      (8, "sadness")}  # neutral dropped, 002/sadness too short
+    # Clips of one raw video share its video_id; each video gives the clips starting at 0 and 8.
+    starts = {}
+    for _, e in examples["train"] + examples["test"]:
+        starts.setdefault(e["video_id"], []).append(e["clip_start"])
+    assert sorted(map(sorted, starts.values())) == [[0, 8]] * 6
+    assert report.skipped["too_short"] == 1 and sum(report.skipped[k] for k in raw_videos.BAD_INPUT) == 0
+
+
+def test_32_config_and_sessions():
+    examples, _ = generate(DUMMY, config="32")
+    assert examples["train"][0][1]["video"].shape == (16, 32, 32, 3)
+    keys = {key.rsplit("/", 1)[0] for key, _ in examples["train"]}
+    assert "002/session1/fear/take000" in keys and "002/session2/surprise/take003" in keys
+
+
+def test_manual_dir_may_be_subjects3_itself():
+    examples, _ = generate(DUMMY / "subjects3")
+    assert len(examples["train"]) == 8
+
+
+def test_build_without_manual_dir_names_the_layout(tmp_path):
+    builder = mug.Builder(data_dir=tmp_path / "data")
+    config = tfds.download.DownloadConfig(manual_dir=tmp_path / "nothing", try_download_gcs=False)
+    with pytest.raises(UserError, match=r"missing manual_dir .*subjects3/<NNN>/"):
+        builder.download_and_prepare(download_config=config)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x.txt").write_text("not MUG")
+    with pytest.raises(UserError, match="no MUG subject folder in"):
+        generate(tmp_path / "other")
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits by subject.
+
+
+def test_no_subject_is_in_two_splits(clean):
+    by_split = subjects_by_split(clean[0])
+    assert by_split == {"train": {1, 2}, "test": {8}}
+    splits = raw_videos.subject_splits(mug.SUBJECT_IDS, 0.2, seed=0)
+    assert set(splits) == set(mug.SUBJECT_IDS) and sum(s == "test" for s in splits.values()) == 200
+    other = raw_videos.subject_splits(mug.SUBJECT_IDS, 0.2, seed=1)
+    assert other != splits  # the seed picks the test subjects
+
+
+def test_split_does_not_move_when_a_subject_is_missing(raw):
+    shutil.rmtree(raw / "002")  # gone altogether
+    examples, _ = generate(raw.parent)
+    assert subjects_by_split(examples) == {"train": {1}, "test": {8}}
+    (raw / "002").mkdir()  # present but empty: a missing subject, named
+    examples, report = generate(raw.parent)
+    assert subjects_by_split(examples) == {"train": {1}, "test": {8}}
+    assert report.skipped["missing_subject"] == 1
+
+
+def test_a_split_without_subjects_is_a_user_error(raw):
+    shutil.rmtree(raw / "008")
+    message = r"no video of a test subject .* \(001, 002\) are all train subjects under split_seed=0"
+    with pytest.raises(UserError, match=message):
+        generate(raw.parent)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: one case per kind. Each returns the path the log must name.
+
+
+def _truncated_jpeg(raw):
+    path = raw / "001" / "anger" / "take000" / "img_5.jpg"  # a frame some clip uses
+    path.write_bytes(path.read_bytes()[:300])
+    return path, "corrupt"
+
+
+def _garbage_jpeg(raw):
+    path = raw / "008" / "disgust" / "take000" / "img_3.jpg"
+    path.write_bytes(np.random.default_rng(0).bytes(500) + b"\xff\xd9")  # ends like a JPEG
+    return path, "corrupt"
+
+
+def _empty_take(raw):
+    path = raw / "001" / "happiness" / "take009"
+    path.mkdir()
+    return path, "empty"
+
+
+def _stray_file(raw):
+    path = raw / "002" / "session1" / "fear" / "take000" / "notes.txt"
+    path.write_text("not a frame")
+    return path, "stray"
+
+
+def _stray_folder(raw):
+    path = raw / "002" / "contempt"
+    path.mkdir()
+    return path, "stray"
+
+
+def _missing_subject(raw):
+    path = raw / "005"
+    path.mkdir()
+    return path, "missing_subject"
+
+
+BAD_INPUTS = [_truncated_jpeg, _garbage_jpeg, _empty_take, _stray_file, _stray_folder, _missing_subject]
+# Clips left per split: a corrupt frame costs its take (2 clips); the rest cost nothing written.
+CLIPS_LEFT = {"_truncated_jpeg": (6, 4), "_garbage_jpeg": (8, 2)}
+
+
+@pytest.mark.parametrize("make_bad", BAD_INPUTS, ids=lambda f: f.__name__[1:])
+def test_bad_input_is_skipped_and_named_by_default(raw, make_bad, caplog):
+    path, kind = make_bad(raw)
+    (raw / "001" / "anger" / ".DS_Store").write_bytes(b"\0")  # clutter: ignored without a word
+    with caplog.at_level(logging.WARNING):
+        examples, report = generate(raw.parent)
+    assert f"skipped {path}" in caplog.text
+    assert ".DS_Store" not in caplog.text
+    assert report.skipped[kind] == 1
+    assert sum(report.skipped[k] for k in raw_videos.BAD_INPUT) == 1
+    train, test = CLIPS_LEFT.get(make_bad.__name__, (8, 4))
+    assert (len(examples["train"]), len(examples["test"])) == (train, test)
+    assert subjects_by_split(examples)["test"] == {8}  # no subject changed sides
+
+
+@pytest.mark.parametrize("make_bad", BAD_INPUTS, ids=lambda f: f.__name__[1:])
+def test_strict_config_fails_on_bad_input_and_leaves_no_dataset(raw, make_bad, tmp_path):
+    path, _ = make_bad(raw)
+    with pytest.raises(UserError, match=re.escape(str(path)) + ": .*; fix or remove it .*config '64'"):
+        prepare.prepare("mug", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parent),
+                        config="64_strict")
+    builder = prepare.get_builder("mug", data_dir=str(tmp_path / "data"), config="64_strict")
+    assert not prepare.is_prepared(builder)
+    assert not list((tmp_path / "data").rglob("dataset_info.json"))  # nothing half-written kept
+
+
+def test_build_logs_a_summary_and_records_it(raw, tmp_path, caplog):
+    for make_bad in BAD_INPUTS:
+        make_bad(raw)
+    with caplog.at_level(logging.WARNING):
+        builder = prepare.prepare("mug", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parent))
+    summary = [r.getMessage() for r in caplog.records if "wrote" in r.getMessage()]
+    assert summary[-1].startswith("mug/64: wrote 8 clips (train 6, test 2) from 4 videos of 3 subjects; "
+                                  "skipped: 2 corrupt or truncated files, 1 empty video (no frame), 2 stray "
+                                  "files or folders, 1 subject without a usable video; left out: 1 video "
+                                  "shorter than one clip")
+    assert {s: i.num_examples for s, i in builder.info.splits.items()} == {"train": 6, "test": 2}
+    reloaded = prepare.get_builder("mug", data_dir=str(tmp_path / "data"))
+    assert reloaded.info.metadata["preparation"]["skipped"]["corrupt"] == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and cropping.
+
+
+def test_read_jpeg_rejects_empty_truncated_and_garbage_files(tmp_path):
+    ok, data = cv2.imencode(".jpg", np.full((8, 8, 3), 100, np.uint8))
+    cases = {"empty": b"", "truncated": data.tobytes()[:-40], "garbage": b"\x00" * 64 + b"\xff\xd9"}
+    reasons = {"empty": "empty file", "truncated": "truncated JPEG", "garbage": "not a decodable JPEG"}
+    for name, content in cases.items():
+        path = tmp_path / f"{name}.jpg"
+        path.write_bytes(content)
+        with pytest.raises(raw_videos.CorruptFile, match=reasons[name]):
+            raw_videos.read_jpeg(epath.Path(path))
+    (tmp_path / "ok.jpg").write_bytes(data.tobytes())
+    assert raw_videos.read_jpeg(epath.Path(tmp_path / "ok.jpg")).shape == (8, 8, 3)
+
+
+def test_frames_sort_numerically():
+    paths = [epath.Path(f"/t/img_{n}.jpg") for n in (10, 2, 1, 33, 3)]
+    ordered, why_not = raw_videos.sorted_frames(paths)
+    assert [p.name for p in ordered] == ["img_1.jpg", "img_2.jpg", "img_3.jpg", "img_10.jpg", "img_33.jpg"]
+    assert why_not is None
+    _, why_not = raw_videos.sorted_frames([epath.Path("/t/img_1.jpg"), epath.Path("/t/01.jpg")])
+    assert "same number 1" in why_not
+    _, why_not = raw_videos.sorted_frames([epath.Path("/t/cover.jpg")])
+    assert "no number" in why_not
+
+
+@pytest.mark.parametrize("face, shape, box", [
+    ((40, 30, 50, 50), (200, 300), (35, 25, 60)),  # widened by 10% of its side on every side
+    ((0, 0, 50, 50), (200, 300), (0, 0, 60)),  # at the corner: shifted inside the image
+    ((260, 160, 40, 40), (200, 300), (252, 152, 48)),  # at the far corner: shifted inside
+    ((50, 20, 180, 180), (200, 300), (40, 0, 200)),  # larger than the image: shrunk to its height
+    ((100, 50, 40, 60), (200, 300), (84, 44, 72)),  # not square: the longer side decides
+])
+def test_face_crop_geometry(face, shape, box):
+    assert raw_videos.face_crop_box(face, shape) == box
+    x0, y0, side = box
+    assert 0 <= x0 and x0 + side <= shape[1] and 0 <= y0 and y0 + side <= shape[0]
+
+
+def test_centre_crop_box():
+    assert raw_videos.centre_crop_box((32, 40, 3)) == (4, 0, 32)
+    assert raw_videos.centre_crop_box((144, 180)) == (18, 0, 144)
+    assert raw_videos.centre_crop_box((50, 30)) == (0, 10, 30)
+
+
+class FakeDetector:
+    """Finds the faces it is given, in the coordinates of the image it is handed."""
+
+    def __init__(self, faces):
+        self.faces = faces
+        self.shapes = []
+
+    def detectMultiScale(self, image, **kwargs):  # noqa: N802 (OpenCV's name)
+        self.shapes.append(image.shape)
+        return np.array(self.faces)
+
+
+def test_detect_face_takes_the_largest_and_undoes_the_downscale():
+    detector = FakeDetector([(10, 10, 20, 20), (100, 50, 80, 80)])
+    face = raw_videos.detect_face(np.zeros((800, 800), np.uint8), detector)
+    assert detector.shapes == [(400, 400)]  # detection runs on a copy of at most 400 px
+    assert face == (200, 100, 160, 160)
+
+
+def test_one_face_crop_for_every_frame_of_a_video(monkeypatch):
+    # A fake detection on the middle frame: every frame is cropped to the same widened box.
+    detector = FakeDetector([(10, 6, 15, 15)])
+    monkeypatch.setattr(raw_videos, "face_detector", lambda: detector)
+    video = mug.scan(DUMMY, raw_videos.Report("mug/test")).videos[0]
+    config = mug.Builder.builder_configs["64"]
+    report = raw_videos.Report("mug/test")
+    frames = raw_videos.load_frame_folder(video, config, report, grey=False)
+    box = raw_videos.face_crop_box((10, 6, 15, 15), (32, 40))
+    assert box == (8, 4, 18)
+    for index in (0, 20, 38):
+        raw = raw_videos.read_jpeg(video.frames[index])
+        np.testing.assert_array_equal(frames[index], raw_videos.crop_resize(raw, box, 64))
+    assert detector.shapes == [(32, 40)] and report.skipped["no_face"] == 0
+
+
+@pytest.mark.skipif(raw_videos.face_detector() is None, reason="this OpenCV has no Haar cascade")
+def test_haar_cascade_finds_a_drawn_face():
+    image = np.full((300, 360), 90, np.uint8)
+    cv2.ellipse(image, (180, 150), (70, 95), 0, 0, 360, 200, -1)  # the face
+    for dx in (-30, 30):
+        cv2.ellipse(image, (180 + dx, 125), (16, 8), 0, 0, 360, 40, -1)  # eyes
+        cv2.line(image, (160 + dx, 102), (198 + dx, 100), 50, 6)  # brows
+    cv2.line(image, (180, 130), (174, 170), 150, 4)  # nose
+    cv2.ellipse(image, (180, 195), (25, 8), 0, 0, 360, 70, -1)  # mouth
+    x, y, w, h = raw_videos.detect_face(image, raw_videos.face_detector())
+    assert abs(x + w / 2 - 180) < 15 and abs(y + h / 2 - 150) < 30 and 120 < w < 260
+
+
+def test_config_arguments_are_validated():
+    with pytest.raises(UserError, match="clip_stride=0 must be >= 1"):
+        raw_videos.ClipConfig(name="bad", clip_stride=0)
+    with pytest.raises(UserError, match="test_fraction=1.0 must be in"):
+        raw_videos.ClipConfig(name="bad", test_fraction=1.0)
+    config = raw_videos.ClipConfig(name="ok", clip_length=16, clip_stride=2, clip_hop=8)
+    assert config.clip_span == 31 and list(raw_videos.clip_starts(40, config)) == [0, 8]
+    assert not raw_videos.clip_starts(30, config)

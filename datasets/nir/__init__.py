@@ -1,0 +1,1 @@
+"""The `nir` dataset builder (Oulu-CASIA NIR)."""

@@ -1,0 +1,1 @@
+"""The `weizmann` dataset builder (Weizmann Action)."""
