@@ -14,9 +14,14 @@ the median over blocks of seconds per step.
 
 Every measurement runs in its own subprocess (this script re-invoked with the internal
 `--worker` flag), so the peak resident memory reported (VmHWM, the process's high-water mark,
-TensorFlow's ~0.5 GB included) belongs to one model alone and TensorFlow state never leaks
-between measurements. GFLOP/step counts the float operations of the traced train step with
-TensorFlow's profiler; it misses what runs inside loops (the LSTMs: well under 1% here).
+TensorFlow's ~0.6 GB included) belongs to one model alone and TensorFlow state never leaks
+between measurements. GFLOP/step counts the float operations (a multiply-add is 2) of the
+traced train step with TensorFlow's profiler; it misses what runs inside loops (the LSTMs:
+well under 1% here).
+
+On a shared machine other jobs take cores: "CPU s/step" (this process, all threads) and
+"others' cores" (what the rest of the machine kept busy meanwhile, from /proc/stat) say how
+much of the machine a measurement had. Compare times taken with others' cores near 0.
 """
 
 from __future__ import annotations
@@ -46,14 +51,15 @@ flags.DEFINE_integer("warmup", 1, "Untimed steps before timing; the first one tr
 flags.DEFINE_integer("block", None, "Steps per timed block; default 1 (paper) or 5 (small, tiny).")
 flags.DEFINE_integer("batch_size", None, "Global batch size (train.batch_size); default: the preset's.")
 flags.DEFINE_string("dataset", "synthetic_sprites", "Dataset of the preset and of the input pipeline.")
-flags.DEFINE_string("dataset_config", None, "TFDS builder config of the input pipeline (data.builder_config).")
+flags.DEFINE_string("dataset_config", None,
+                    "TFDS builder config of the input pipeline (data.builder_config).")
 flags.DEFINE_string("data_dir", None, "Where prepared datasets live (prepared on demand).")
 flags.DEFINE_string("manual_dir", None, "Raw files, for datasets that need them (sprites).")
 flags.DEFINE_multi_string("set", [], "Any config field: --set model.conv_channels=128 (repeatable).")
 flags.DEFINE_enum("strategy", "mirrored", ["mirrored", "none"],
                   "mirrored: tf.distribute.MirroredStrategy over the local devices, as the trainer; "
                   "none: the default strategy.")
-flags.DEFINE_integer("pipeline_batches", 30, "Batches timed of the input pipeline; 0 skips it.")
+flags.DEFINE_integer("pipeline_batches", 100, "Batches timed of the input pipeline; 0 skips it.")
 flags.DEFINE_integer("pipeline_warmup", 3, "Untimed batches of the input pipeline before timing.")
 flags.DEFINE_bool("flops", True, "Count the float operations of a train step (TensorFlow's profiler).")
 flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
@@ -314,12 +320,11 @@ def _fmt(value, spec: str) -> str:
 def markdown(results: list[dict], pipeline: dict | None, meta: dict) -> str:
     lines = [f"Train steps ({meta['size']} size, strategy {meta['strategy']}, synthetic in-memory "
              f"batches; median of {meta['steps']} timed steps in blocks of {meta['block']} after "
-             f"{meta['warmup']} warmup; {meta['cpus']} CPUs, load average {meta['load_before']:.2f} "
-             f"before, {meta['load_after']:.2f} after; TensorFlow {meta['tensorflow']}, "
+             f"{meta['warmup']} warmup; {meta['cpus']} CPUs; TensorFlow {meta['tensorflow']}, "
              f"Keras {meta['keras']}):", "",
              "| model | params (M) | batch x frames x size | s/step (median) | min-max s/step | "
              "CPU s/step | others' cores | steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | "
-             "first step s | peak RSS (MiB) |",
+             "first step s (trace + run) | peak RSS (MiB) |",
              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
@@ -411,7 +416,7 @@ def main(argv):
             else:
                 results.append(result)
 
-    meta["load_after"] = _load()  # other jobs on the machine skew the times: see both averages
+    meta["load_after"] = _load()
     print(markdown(results, pipeline, meta))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:
