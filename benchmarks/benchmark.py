@@ -43,7 +43,10 @@ from rjkeras import config as config_lib  # noqa: E402  (no TensorFlow import: t
 from rjkeras.errors import UserError  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("models", ["rjvae", "dsa"], "Models to time, comma-separated.")
+# Every model: the VAEs take {"video": (B, T, H, W, 3)} batches, the GANs frames and clips.
+TIMED_MODELS = ("rjvae", "dsa", "mocogan", "rjgan", "rmocogan", "image_gan")
+
+flags.DEFINE_list("models", list(TIMED_MODELS), "Models to time, comma-separated.")
 flags.DEFINE_enum("size", "paper", list(config_lib.SIZES),
                   "Preset size: the paper's (64x64, 8 frames, batch 25), or the small/tiny overlays.")
 flags.DEFINE_integer("steps", None, "Timed train steps per model; default 3 (paper) or 20 (small, tiny).")
@@ -68,8 +71,6 @@ flags.DEFINE_enum("worker", None, ["train", "pipeline"], "(internal) Run one mea
 flags.DEFINE_string("worker_config", None, "(internal) The worker's resolved config (JSON file).")
 flags.DEFINE_string("worker_output", None, "(internal) Where the worker writes its result (JSON).")
 
-# Models whose train_step takes {"video": (B, T, H, W, 3)} batches (the GANs take frames and clips).
-TIMED_MODELS = ("rjvae", "dsa")
 DEFAULT_STEPS = {"paper": 3, "small": 20, "tiny": 20}
 DEFAULT_BLOCK = {"paper": 1, "small": 5, "tiny": 5}
 
@@ -115,16 +116,48 @@ def _strategy(name: str):
     return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
 
 
-def _train_step_flops(model, strategy, per_replica_shape) -> float | None:
+def synthetic_batch(config: config_lib.Config) -> tuple[dict, int]:
+    """One global batch of random inputs shaped as train_step takes them, and its real frames.
+
+    VAEs: {"video": (B, T, H, W, 3)}. GANs: {"frames": (B_I, H, W, 3), "clips": (B, L, H, W, 3)}
+    (+ the category labels when MoCoGAN's categories are on).
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    d, batch = config.data, config.train.batch_size
+    frame = (d.image_size, d.image_size, 3)
+    if config.model_name not in config_lib.GAN_MODELS:
+        return {"video": rng.uniform(-1, 1, (batch, d.num_frames) + frame).astype(np.float32)}, \
+            batch * d.num_frames
+    m = config.model
+    inputs = {"frames": rng.uniform(-1, 1, (m.image_batch_size,) + frame).astype(np.float32),
+              "clips": rng.uniform(-1, 1, (batch, m.clip_length) + frame).astype(np.float32)}
+    if m.category_dim:
+        inputs[f"clip_{m.category_label}"] = rng.integers(0, m.category_dim, batch)
+    return inputs, m.image_batch_size + batch * m.clip_length
+
+
+def batched_dataset(inputs: dict):
+    """The batch as a batched tf.data.Dataset (each key batched alone, then zipped), so the
+    strategy splits every key over the replicas as it splits the trainer's pipelines."""
+    import tensorflow as tf
+
+    parts = {k: tf.data.Dataset.from_tensor_slices(v).batch(len(v), drop_remainder=True)
+             for k, v in inputs.items()}
+    return tf.data.Dataset.zip(parts)
+
+
+def _train_step_flops(model, strategy, element_spec) -> float | None:
     """Float operations of one global train step, from the traced graph (None if unavailable)."""
     import tensorflow as tf
 
     @tf.function
-    def step(videos):
-        return strategy.run(model.train_step, args=({"video": videos},))
+    def step(batch):
+        return strategy.run(model.train_step, args=(batch,))
 
     try:
-        graph = step.get_concrete_function(tf.TensorSpec(per_replica_shape, tf.float32)).graph
+        graph = step.get_concrete_function(element_spec).graph
         options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
         options["output"] = "none"
         profile = tf.compat.v1.profiler.profile(graph, options=options)
@@ -143,6 +176,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
     from rjkeras.models import build_model, compile_model
 
     name, d, batch = config.model_name, config.data, config.train.batch_size
+    length = getattr(config.model, "clip_length", d.num_frames)  # frames per (D_V's) video
     strategy = _strategy(strategy_name)
     replicas = strategy.num_replicas_in_sync
     if batch % replicas:
@@ -153,13 +187,11 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
     build_s = time.perf_counter() - start
     params = int(sum(np.prod(v.shape) for v in model.trainable_variables))
     _say(f"[{name}] built in {build_s:.1f} s: {params / 1e6:.2f} M parameters, batch {batch}, "
-         f"{d.num_frames} frames of {d.image_size}x{d.image_size}, {replicas} replica(s)")
+         f"{length} frames of {d.image_size}x{d.image_size}, {replicas} replica(s)")
 
-    shape = (batch, d.num_frames, d.image_size, d.image_size, 3)
-    videos = np.random.default_rng(0).uniform(-1.0, 1.0, shape).astype(np.float32)
-    # One batch, cached: each step gets the same tensor without a copy. batch() lets the strategy
-    # split it over replicas as it splits the trainer's batched pipeline.
-    dataset = tf.data.Dataset.from_tensor_slices({"video": videos}).batch(batch, drop_remainder=True)
+    inputs, frames_per_step = synthetic_batch(config)
+    # One batch, cached: each step gets the same tensors without a copy.
+    dataset = batched_dataset(inputs)
     iterator = iter(strategy.experimental_distribute_dataset(dataset.cache().repeat()))
     model.make_train_function()
 
@@ -169,7 +201,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
         wall, cpu, busy = time.perf_counter(), time.process_time(), machine_busy_seconds()
         for _ in range(num_steps):
             logs = model.train_function(iterator)
-        loss = float(logs["loss"])  # waits for the last step's result
+        loss = float(logs["loss"] if "loss" in logs else logs["g_loss"])  # waits for the step
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         others = None if busy is None else max(machine_busy_seconds() - busy - cpu, 0.0) / wall
         return wall, cpu, others, loss
@@ -196,13 +228,16 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
     flops = None
     if count_flops:
         start = time.perf_counter()
-        flops = _train_step_flops(model, strategy, (batch // replicas,) + shape[1:])
+        per_replica = tf.nest.map_structure(
+            lambda spec: tf.TensorSpec((spec.shape[0] // replicas,) + tuple(spec.shape[1:]), spec.dtype),
+            dataset.element_spec)
+        flops = _train_step_flops(model, strategy, per_replica)
         _say(f"[{name}] FLOP count in {time.perf_counter() - start:.1f} s")
     return {
         "model": name,
         "params": params,
         "batch_size": batch,
-        "num_frames": d.num_frames,
+        "num_frames": length,
         "image_size": d.image_size,
         "replicas": replicas,
         "build_s": build_s,
@@ -216,7 +251,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
         "others_cores": statistics.median(others_cores) if others_cores else None,
         "steps_per_s": 1.0 / median,
         "videos_per_s": batch / median,
-        "frames_per_s": batch * d.num_frames / median,
+        "frames_per_s": frames_per_step / median,  # real frames consumed (GANs: D_I's + D_V's)
         "gflop_per_step": flops / 1e9 if flops else None,
         "gflop_per_s": flops / 1e9 / median if flops else None,
         "final_loss": loss,
@@ -282,6 +317,9 @@ def resolve(model: str) -> config_lib.Config:
         raise UserError(f"--models: cannot time {model!r}; choose from {', '.join(TIMED_MODELS)}")
     overrides = {"data.builder_config": FLAGS.dataset_config, "data.data_dir": FLAGS.data_dir,
                  "data.manual_dir": FLAGS.manual_dir}
+    if model in config_lib.GAN_MODELS and FLAGS.size == "paper":
+        # MoCoGAN's setting: 16-frame clips, image and video batches of 16.
+        overrides.update({"model.clip_length": 16, "model.image_batch_size": 16, "train.batch_size": 16})
     if FLAGS.batch_size is not None:
         overrides["train.batch_size"] = FLAGS.batch_size
     overrides.update(config_lib.parse_assignments(FLAGS.set))

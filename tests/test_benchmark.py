@@ -28,20 +28,21 @@ def _table_rows(text: str) -> dict[str, dict[str, str]]:
 def test_tiny_benchmark_reports_every_model(tmp_path):
     output = tmp_path / "bench.json"
     result = subprocess.run(
-        [sys.executable, SCRIPT, "--size=tiny", "--dataset_config=tiny", "--steps=2", "--warmup=1",
+        [sys.executable, SCRIPT, "--models=rjvae,dsa,rjgan,image_gan", "--size=tiny",
+         "--dataset_config=tiny", "--steps=2", "--warmup=1",
          f"--data_dir={tmp_path / 'tfds'}", f"--json={output}"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     rows = _table_rows(result.stdout)
-    for model in ("rjvae", "dsa"):
+    for model in ("rjvae", "dsa", "rjgan", "image_gan"):
         assert model in rows, result.stdout
         assert float(rows[model]["steps/s"]) > 0
         assert float(rows[model]["peak RSS (MiB)"]) > 0
-        assert rows[model]["batch x frames x size"] == "4 x 8 x 16^2"
+        assert rows[model]["batch x frames x size"] == "4 x 8 x 16^2"  # GANs: clips of 8
 
     report = json.loads(output.read_text())
-    assert [r["model"] for r in report["models"]] == ["rjvae", "dsa"]
+    assert [r["model"] for r in report["models"]] == ["rjvae", "dsa", "rjgan", "image_gan"]
     for r in report["models"]:
         assert r["timed_steps"] == 2 and r["steps_per_s"] > 0 and r["params"] > 0
     assert report["input_pipeline"]["videos_per_s"] > 0
