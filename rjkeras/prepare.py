@@ -118,7 +118,8 @@ def define_flags() -> None:
     flags.DEFINE_string("config", None, "Builder config (e.g. tiny, small, default); default: the builder's.")
     flags.DEFINE_string("data_dir", None, "Where prepared datasets live; default: $TFDS_DATA_DIR or "
                         "~/tensorflow_datasets.")
-    flags.DEFINE_string("manual_dir", None, "Folder with the raw files of a dataset that cannot be downloaded "
+    flags.DEFINE_string("manual_dir", None, "Folder with the raw files of a dataset that cannot be "
+                        "downloaded "
                         "(sprites: npy/ or its parent; mug: subjects3/ or its parent; nir: "
                         "OriginalImg/ or its parent; weizmann: the folder of .avi files).")
 

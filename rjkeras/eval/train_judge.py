@@ -1,0 +1,79 @@
+"""Trains the judge classifier of a dataset: `python -m rjkeras.eval.train_judge --dataset=mug
+--workdir=workdirs/judge_mug`.
+
+The judge has D_I's architecture (paper section 5.2) and learns the dataset's labels from single
+frames of the train split (MUG and NIR: expression; Weizmann: action; Sprites: action, direction
+and the four attributes); its accuracy on the test split is logged and saved in
+`<workdir>/judge.json` beside its weights. `rjkeras.evaluate --judge=<workdir>` then uses it for
+the Inception Score, the judge's Frechet distance and the disentanglement scores. Train it at
+the frame size of the models it will judge (`--image_size`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+from absl import logging as absl_logging  # noqa: E402
+
+from rjkeras.errors import UserError  # noqa: E402
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """The command's flags; defined only when it runs (see rjkeras.prepare)."""
+    flags.DEFINE_string("dataset", None, "Dataset name (synthetic_sprites is built in).")
+    flags.DEFINE_string("workdir", None, "Where to save the judge; default workdirs/judge_<dataset>_<size>.")
+    flags.DEFINE_list("labels", None, "Class labels to learn (comma list); default the dataset's "
+                      "(see rjkeras.eval.judge).")
+    flags.DEFINE_integer("image_size", 64, "Frame size: the size of the models it will judge.")
+    flags.DEFINE_integer("ndf", 64, "D_I's width (MoCoGAN's 64).")
+    flags.DEFINE_integer("steps", 2000, "Training steps.")
+    flags.DEFINE_integer("batch_size", 64, "Frames per step.")
+    flags.DEFINE_float("learning_rate", 2e-4, "Adam's learning rate.")
+    flags.DEFINE_integer("seed", 0, "Seed of the initialisation and the data order.")
+    flags.DEFINE_integer("log_every", 100, "Steps between progress lines.")
+    flags.DEFINE_string("dataset_config", None, "TFDS builder config name (default: the builder's).")
+    flags.DEFINE_string("data_dir", None, "Where prepared TFDS datasets live.")
+    flags.DEFINE_string("manual_dir", None, "The raw download, for datasets that need one.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        print(f"error: unexpected arguments {' '.join(argv[1:])}; all options are --flags", file=sys.stderr)
+        sys.exit(2)
+    absl_logging.set_verbosity(absl_logging.WARNING)
+    logging.getLogger("rjkeras").setLevel(logging.INFO)
+    try:
+        if not FLAGS.dataset:
+            raise UserError("--dataset is required (the dataset whose labels the judge learns)")
+        from rjkeras.prepare import DATASETS
+
+        if FLAGS.dataset not in DATASETS:
+            raise UserError(f"unknown dataset {FLAGS.dataset!r}; choose one of: "
+                            f"{', '.join(sorted(DATASETS))}")
+        from rjkeras.eval import judge  # imports TensorFlow: after the cheap checks
+
+        workdir = FLAGS.workdir or os.path.join("workdirs", f"judge_{FLAGS.dataset}_{FLAGS.image_size}")
+        trained = judge.train_judge(
+            FLAGS.dataset, workdir, labels=FLAGS.labels, builder_config=FLAGS.dataset_config,
+            data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir, image_size=FLAGS.image_size,
+            ndf=FLAGS.ndf, steps=FLAGS.steps, batch_size=FLAGS.batch_size,
+            learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, log_every=FLAGS.log_every)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    accuracy = trained.info["test_accuracy"]
+    print("test accuracy per video: " + ", ".join(
+        f"{label} {accuracy[label]['video']:.3f}" for label in trained.labels))
+    print(workdir)
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
