@@ -1,0 +1,320 @@
+"""The paper's qualitative figures as files (PNG grids, animated GIFs) and in TensorBoard.
+
+    python -m rjkeras.figures --model=workdirs/rjgan_mug --baseline=workdirs/image_gan_mug \\
+        --output=figures/rjgan_mug --num=8 --length=16 --seed=0 --tensorboard
+
+The model is a training work dir (its latest checkpoint) or a SavedModel from rjkeras.export
+(see `rjkeras.human_eval.load_generator`). Every figure the model's signatures allow is written
+(`--figures` picks some; asking for one the model cannot make is an error):
+
+    summary_frames.png/.gif   fig. 3 and fig. 7 top: videos from the prior, one a row, each
+                              with its summary frame in the first column (RJGAN, RJVAE);
+                              videos.png/.gif for video models without summary frames
+    fixed_content.png         fig. 5: pairs of rows sharing a content vector z_C, the motion
+                              z_M resampled (generate_with_content: MoCoGAN, RMoCoGAN)
+    images.png                images from the fixed prior (generate_images), num x num
+    images_vs_baseline.png    fig. 6: the model's images above the --baseline's (same seed)
+    inference.png             fig. 7 bottom (VAEs): rows alternate a real test video and its
+                              reconstruction. The summary frame of the posterior mean is NOT
+                              shown: no export signature decodes an encoded summary vector.
+    interpolation.png/.gif    figs. 10-11: the line between the summary vectors of two seeds,
+                              one row a step, summary frames first when the model has them
+
+PNG grids have frames across and videos down (`rjkeras.summaries.video_grid`). In a GIF every
+video of the grid animates side by side, one GIF frame per time step; with summary frames they
+are a still row above their videos. Pillow merges a GIF frame identical to the one before it into
+that one's duration, so a video that does not move has fewer GIF frames than time steps.
+
+`--tensorboard` also writes every PNG as an image summary under `<workdir>/tensorboard/figures`
+at the checkpoint's step (a work dir only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+import numpy as np
+
+from rjkeras.errors import UserError
+
+GAP = 2  # rjkeras.summaries.GAP: white pixels between frames
+FIGURES = ("summary_frames", "fixed_content", "images", "images_vs_baseline", "inference",
+           "interpolation")
+MAX_NUM = 64
+MAX_LENGTH = 256
+
+
+@dataclasses.dataclass
+class Options:
+    """Everything a run needs; the CLI's flags, one field each."""
+
+    model: str | None = None
+    output: str | None = None
+    baseline: str | None = None
+    figures: str | None = None  # comma list of FIGURES; None: all the model supports
+    num: int = 8
+    length: int = 16
+    seed: int = 0
+    fps: float = 8.0
+    tensorboard: bool = False
+    split: str = "test"
+    dataset: str | None = None
+    dataset_config: str | None = None
+    data_dir: str | None = None
+    manual_dir: str | None = None
+
+
+# ----------------------------------------------------------------------------------------------
+# Layout: grids and GIF frames of uint8 arrays.
+
+
+def grid(videos, first_column=None) -> np.ndarray:
+    """(N, T, H, W, 3) uint8 -> the PNG grid: frames across, videos down (summaries.video_grid)."""
+    from rjkeras.summaries import video_grid
+
+    return video_grid(videos, first_column)
+
+
+def gif_frames(videos, first_column=None) -> np.ndarray:
+    """(N, T, H, W, 3) uint8 -> (T, rows*(H+GAP)-GAP, N*(W+GAP)-GAP, 3): frame t tiles the N
+    videos' frame t side by side; `first_column` (N, H, W, 3), when given, is a still row above."""
+    videos = np.asarray(videos)
+    frames = []
+    for t in range(videos.shape[1]):
+        rows = [videos[:, t]] if first_column is None else [np.asarray(first_column), videos[:, t]]
+        frames.append(grid(np.stack(rows)))  # (rows, N, H, W, 3): rows down, videos across
+    return np.stack(frames)
+
+
+def stack_below(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Two grids of one width, one above the other, a wider white gap between."""
+    if top.shape[1] != bottom.shape[1]:
+        raise UserError(f"grids of widths {top.shape[1]} and {bottom.shape[1]} cannot be stacked")
+    gap = np.full((3 * GAP, top.shape[1], 3), 255, np.uint8)
+    return np.concatenate([top, gap, bottom], axis=0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Drawing: the model's signatures, uint8 out.
+
+
+def _call(generator, signature: str, **kwargs) -> dict:
+    import tensorflow as tf
+
+    args = {}
+    for key, value in kwargs.items():
+        if isinstance(value, (int, np.integer)):
+            value = tf.constant(value, tf.int64 if "seed" in key else tf.int32)
+        args[key] = value
+    return {name: value.numpy() for name, value in generator.signatures[signature](**args).items()}
+
+
+def _real_videos(options: Options, config, num: int, length: int, image_size: int) -> np.ndarray:
+    """The first `num` videos of the shuffled split, uint8, cut to `length` frames."""
+    from rjkeras import data as data_lib
+    from rjkeras.summaries import to_uint8
+
+    d = config.data if config is not None else None
+    dataset = options.dataset or (d.dataset if d else None)
+    ds = data_lib.videos(dataset, options.split, batch_size=num,
+                         data_dir=options.data_dir or (d.data_dir if d else None),
+                         manual_dir=options.manual_dir or (d.manual_dir if d else None),
+                         builder_config=options.dataset_config or (d.builder_config if d else None),
+                         image_size=image_size, shuffle=True, repeat=False, seed=options.seed,
+                         drop_remainder=False)
+    for example in ds.take(1):
+        return to_uint8(example["video"][:num, :length]).numpy()
+    raise UserError(f"the {options.split} split of {dataset} has no videos")
+
+
+def _workdir_config(path: str):
+    """The run's config: a work dir's own, or that of the work dir a SavedModel was exported into."""
+    from rjkeras import config as config_lib
+
+    for folder in (path, os.path.dirname(os.path.abspath(path))):
+        if os.path.exists(os.path.join(folder, "config.json")):
+            return config_lib.load_workdir_config(folder)
+    return None
+
+
+def _supported(generator, baseline, options: Options, config) -> dict[str, str | None]:
+    """Figure -> None if the model can make it, else why not."""
+    s = generator.signatures
+    no_videos = "the model serves no generate_videos (an image-only model)"
+    has_data = bool(options.dataset or config is not None)
+    return {
+        "summary_frames": None if "generate_videos" in s else no_videos,
+        "fixed_content": None if "generate_with_content" in s else
+        "the model serves no generate_with_content (only MoCoGAN and RMoCoGAN fix z_C)",
+        "images": None,
+        "images_vs_baseline": None if baseline is not None else "no --baseline given",
+        "inference": ("the model serves no reconstruct (only the VAEs infer)" if "reconstruct" not in s
+                      else None if has_data else "no dataset: give a work dir, or --dataset"),
+        "interpolation": None if "interpolate" in s else
+        "the model serves no interpolate (only the video GANs)",
+    }
+
+
+def _check(options: Options) -> list[str] | None:
+    if not options.model:
+        raise UserError("--model is required: a training work dir or a SavedModel folder")
+    if not options.output:
+        raise UserError("--output is required: the folder to write the figures to")
+    for flag, value, limit in (("num", options.num, MAX_NUM), ("length", options.length, MAX_LENGTH)):
+        if not 1 <= value <= limit:
+            raise UserError(f"--{flag}={value}: must be between 1 and {limit}")
+    if not options.fps > 0:
+        raise UserError(f"--fps={options.fps}: must be positive")
+    if options.figures is None:
+        return None
+    wanted = [name.strip() for name in options.figures.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in FIGURES]
+    if unknown or not wanted:
+        raise UserError(f"--figures={options.figures}: choose from {', '.join(FIGURES)}")
+    return wanted
+
+
+# ----------------------------------------------------------------------------------------------
+# run
+
+
+def run(options: Options) -> dict[str, str]:
+    """Writes the figures; returns {file name: path} of every file written (each also printed)."""
+    from rjkeras.human_eval import gif_bytes, load_generator, png_bytes
+
+    wanted = _check(options)
+    generator = load_generator(options.model)
+    baseline = load_generator(options.baseline) if options.baseline else None
+    if baseline is not None and "generate_images" not in baseline.signatures:
+        raise UserError(f"--baseline={options.baseline} serves no generate_images")
+    if options.tensorboard and generator.source != "workdir":
+        raise UserError("--tensorboard writes into the model's work dir: give --model a work dir, "
+                        "not a SavedModel")
+    config = _workdir_config(options.model)
+    why_not = _supported(generator, baseline, options, config)
+    if wanted is not None:
+        refused = [f"{name}: {why_not[name]}" for name in wanted if why_not[name]]
+        if refused:
+            raise UserError(f"{options.model} cannot make the figure {'; '.join(refused)}")
+    else:
+        wanted = [name for name in FIGURES if why_not[name] is None]
+        if "reconstruct" in generator.signatures and why_not["inference"]:
+            print(f"note: no inference figure: {why_not['inference']}", file=sys.stderr)
+
+    n, length, seed = options.num, options.length, options.seed
+    pngs, written = {}, {}
+
+    def write(name: str, data: bytes) -> None:
+        path = os.path.join(options.output, name)
+        try:
+            os.makedirs(options.output, exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise UserError(f"cannot write {path}: {e.strerror}") from None
+        written[name] = path
+        print(path)
+
+    def figure(name: str, image: np.ndarray, videos=None, first_column=None) -> None:
+        pngs[name] = image
+        write(f"{name}.png", png_bytes(image))
+        if videos is not None:
+            write(f"{name}.gif", gif_bytes(gif_frames(videos, first_column), options.fps))
+
+    if "summary_frames" in wanted:
+        out = _call(generator, "generate_videos", num_videos=n, length=length, seed=seed)
+        summary = out.get("summary_frames")
+        figure("summary_frames" if summary is not None else "videos",
+               grid(out["videos"], summary), out["videos"], summary)
+    if "fixed_content" in wanted:
+        pairs = [_call(generator, "generate_with_content", num_videos=2, length=length,
+                       content_seed=seed + i, motion_seed=seed + 10_000 + i)["videos"]
+                 for i in range(max(n // 2, 1))]
+        figure("fixed_content", grid(np.concatenate(pairs)))
+    if "images" in wanted or "images_vs_baseline" in wanted:
+        images = _call(generator, "generate_images", num_images=n * n, seed=seed)["images"]
+        mine = grid(images.reshape((n, n) + images.shape[1:]))
+        if "images" in wanted:
+            figure("images", mine)
+        if "images_vs_baseline" in wanted:
+            theirs = _call(baseline, "generate_images", num_images=n * n, seed=seed)["images"]
+            if theirs.shape != images.shape:
+                raise UserError(f"the model makes images of shape {images.shape[1:]} and the baseline "
+                                f"of {theirs.shape[1:]}: a figure compares images of one size")
+            figure("images_vs_baseline", stack_below(mine, grid(theirs.reshape((n, n) + theirs.shape[1:]))))
+    if "inference" in wanted:
+        image_size = _call(generator, "generate_images", num_images=1, seed=seed)["images"].shape[1]
+        real = _real_videos(options, config, n, length, image_size)
+        recon = _call(generator, "reconstruct", videos=real)["videos"]
+        from rjkeras.summaries import interleave
+
+        figure("inference", grid(interleave(real, recon)))
+    if "interpolation" in wanted:
+        out = _call(generator, "interpolate", seed_a=seed, seed_b=seed + 1, steps=n, length=length)
+        summary = out.get("summary_frames")
+        figure("interpolation", grid(out["videos"], summary), out["videos"], summary)
+
+    if options.tensorboard:
+        _write_tensorboard(generator, pngs)
+    return written
+
+
+def _write_tensorboard(generator, pngs: dict) -> None:
+    import tensorflow as tf
+
+    logdir = os.path.join(generator.path, "tensorboard", "figures")
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default():
+        for name, image in pngs.items():
+            tf.summary.image(f"figures/{name}", image[None], step=generator.checkpoint_step or 0)
+    writer.close()
+    print(logdir)
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line.
+
+
+def define_flags() -> None:
+    """The command's flags; defined only when it runs, so importing the library defines none."""
+    from absl import flags
+
+    flags.DEFINE_string("model", None, "A training work dir (latest checkpoint) or a SavedModel.")
+    flags.DEFINE_string("output", None, "Folder the figures are written to.")
+    flags.DEFINE_string("baseline", None, "An image GAN (work dir or SavedModel): fig. 6's bottom half.")
+    flags.DEFINE_string("figures", None, "Comma list of: " + ", ".join(FIGURES) + ". Default: every "
+                        "one the model supports.")
+    flags.DEFINE_integer("num", 8, "Videos (rows) per figure; images: num x num.")
+    flags.DEFINE_integer("length", 16, "Frames per generated video (real videos: at most this).")
+    flags.DEFINE_integer("seed", 0, "Seed of every draw (interpolation: from seed to seed + 1).")
+    flags.DEFINE_float("fps", 8.0, "Frames per second of the animated GIFs.")
+    flags.DEFINE_bool("tensorboard", False, "Also write the PNGs under <workdir>/tensorboard/figures.")
+    flags.DEFINE_string("split", "test", "inference: the split real videos come from.")
+    flags.DEFINE_string("dataset", None, "inference: the dataset (default: the work dir's).")
+    flags.DEFINE_string("dataset_config", None, "inference: its builder config (default: the work dir's).")
+    flags.DEFINE_string("data_dir", None, "inference: where prepared TFDS datasets live.")
+    flags.DEFINE_string("manual_dir", None, "inference: the dataset's raw download, if it must be prepared.")
+
+
+def main(argv: list[str]) -> None:
+    from absl import flags, logging
+
+    FLAGS = flags.FLAGS
+    logging.set_verbosity(logging.WARNING)
+    try:
+        if len(argv) > 1:
+            raise UserError(f"unexpected arguments {' '.join(argv[1:])}; all options are --flags")
+        run(Options(**{field.name: getattr(FLAGS, field.name) for field in dataclasses.fields(Options)}))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from absl import app
+
+    define_flags()
+    app.run(main)
