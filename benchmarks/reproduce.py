@@ -289,7 +289,8 @@ def tables(args, command, reports, judge, image_size, builder_config, num_videos
         "|---|---|---|---|",
         f"| {data} | {_fd(reports, 'mocogan')} | {_fd(reports, 'rmocogan')} | {_fd(reports, 'rjgan')} |",
         "",
-        f"## Table 3-like: pre-training (classifier Frechet distance after {args.steps} iterations on videos)",
+        "## Table 3-like: pre-training (classifier Frechet distance after "
+        f"{args.steps} iterations on videos)",
         "",
         "| | MoCoGAN | RJGAN | RJGAN with pre-training |",
         "|---|---|---|---|",
