@@ -40,7 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402  (no TensorFlow import: the parent stays light)
-from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 # Every model: the VAEs take {"video": (B, T, H, W, 3)} batches, the GANs frames and clips.
@@ -417,8 +417,7 @@ def main(argv):
         try:
             run_worker()
         except UserError as e:
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(2)
+            fail(e)
         return
 
     steps = FLAGS.steps if FLAGS.steps is not None else DEFAULT_STEPS[FLAGS.size]
@@ -430,8 +429,7 @@ def main(argv):
             raise UserError("--models is empty")
         configs = [resolve(model) for model in FLAGS.models]  # every config error before any work
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
 
     meta = {"size": FLAGS.size, "strategy": FLAGS.strategy, "steps": steps, "block": block,
             "warmup": FLAGS.warmup, "pipeline_warmup": FLAGS.pipeline_warmup,

@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Work dir of a training run (holds config.json and checkpoints).")
@@ -47,8 +47,7 @@ def main(argv):
     try:
         print(export(FLAGS.workdir, FLAGS.output))
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from absl import logging as absl_logging  # noqa: E402
 from rjkeras import config as config_lib  # noqa: E402
 from rjkeras import data as data_lib  # noqa: E402
 from rjkeras import trainer  # noqa: E402
-from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 from rjkeras.eval import fvd as fvd_lib  # noqa: E402
 from rjkeras.eval import i3d as i3d_lib  # noqa: E402
 from rjkeras.eval import judge as judge_lib  # noqa: E402
@@ -675,8 +675,7 @@ def main(argv):
     try:
         run(options)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
 
 
 if __name__ == "__main__":

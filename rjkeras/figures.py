@@ -37,7 +37,7 @@ import sys
 
 import numpy as np
 
-from rjkeras.errors import UserError
+from rjkeras.errors import UserError, fail
 
 GAP = 2  # rjkeras.summaries.GAP: white pixels between frames
 FIGURES = ("summary_frames", "fixed_content", "images", "images_vs_baseline", "inference",
@@ -308,8 +308,7 @@ def main(argv: list[str]) -> None:
             raise UserError(f"unexpected arguments {' '.join(argv[1:])}; all options are --flags")
         run(Options(**{field.name: getattr(FLAGS, field.name) for field in dataclasses.fields(Options)}))
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
 
 
 if __name__ == "__main__":

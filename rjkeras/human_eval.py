@@ -35,11 +35,10 @@ import io
 import json
 import os
 import statistics
-import sys
 
 import numpy as np
 
-from rjkeras.errors import UserError
+from rjkeras.errors import UserError, fail
 
 FORMAT = "rjkeras-2afc/1"
 QUESTIONS = {  # the paper's questions (sections 5.1 and 5.2)
@@ -781,8 +780,7 @@ def main(argv: list[str]) -> None:
                                  columns={k: v for k, v in columns.items() if v})
             print(json.dumps(scores, indent=2) if FLAGS.json else format_scores(scores))
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
 
 
 if __name__ == "__main__":

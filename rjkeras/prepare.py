@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 
 # Before TensorFlow is imported anywhere: silence its C++ INFO/WARNING logs so that progress shows
 # (TF 2.21 still prints a few lines before its logger reads this variable).
@@ -22,7 +21,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 # Registry: dataset name -> module holding its TFDS `Builder`, imported only when used.
 # Adding a dataset is one line here.
@@ -135,8 +134,7 @@ def main(argv: list[str]) -> None:
         reused = is_prepared(builder)
         _build(builder, name, FLAGS.manual_dir)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
     print(f"{'Reused' if reused else 'Prepared'} {describe(builder)}")
 
 

@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags, logging  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402
-from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "rjvae", f"Model: one of {', '.join(sorted(config_lib.MODEL_CONFIGS))}.")
@@ -71,8 +71,7 @@ def main(argv):
         workdir = FLAGS.workdir or trainer.default_workdir(FLAGS.model, FLAGS.dataset, FLAGS.size)
         trainer.train(config, workdir)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
     std_logging.getLogger("rjkeras").info("done: %s (TensorBoard: tensorboard --logdir %s)", workdir,
                  os.path.join(workdir, "tensorboard"))
 

@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 NUM_CLASSES = 400
 INPUT_SIZE = 224  # FVD resizes every frame to 224x224
@@ -382,8 +382,7 @@ def main(argv):
                   f"{difference:.2g} on a random video)")
         print(output)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
-from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -66,8 +66,7 @@ def main(argv):
             ndf=FLAGS.ndf, steps=FLAGS.steps, batch_size=FLAGS.batch_size,
             learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, log_every=FLAGS.log_every)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(e)
     accuracy = trained.info["test_accuracy"]
     print("test accuracy per video: " + ", ".join(
         f"{label} {accuracy[label]['video']:.3f}" for label in trained.labels))
