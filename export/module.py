@@ -16,12 +16,19 @@ Signatures (keyword arguments only; outputs are dicts):
     encode(videos: uint8 (N, T, H, W, 3)) -> posterior locs and scales (float32)     [VAEs]
 
 The same seed gives the same output. The SavedModel needs only TensorFlow to load and run.
+Counts (num_videos, num_images, steps) must be in 1..MAX_VIDEOS and lengths in 1..MAX_LENGTH
+(both 1024): any other value fails the call with an InvalidArgumentError naming the argument
+("num_videos must be between 1 and 1024") before anything is generated or allocated.
 """
 
 from __future__ import annotations
 
+import os
+
+from absl import logging
 import tensorflow as tf
 
+from rjkeras.errors import UserError
 from rjkeras.summaries import to_uint8
 
 # Bounds on a request, so a typo cannot allocate the whole machine's memory.
@@ -123,10 +130,33 @@ def save(model, image_size: int, path: str) -> GeneratorModule:
     """Writes the SavedModel of `model` to `path` (atomically: a partial export never shows)."""
     module = GeneratorModule(model, image_size)
     tmp = path.rstrip("/") + ".tmp"
-    if tf.io.gfile.exists(tmp):
-        tf.io.gfile.rmtree(tmp)
-    tf.saved_model.save(module, tmp, signatures=module.signatures())
-    if tf.io.gfile.exists(path):
-        tf.io.gfile.rmtree(path)
-    tf.io.gfile.rename(tmp, path)
+    try:
+        if tf.io.gfile.exists(tmp):
+            tf.io.gfile.rmtree(tmp)
+        tf.saved_model.save(module, tmp, signatures=module.signatures())
+        if tf.io.gfile.exists(path):
+            tf.io.gfile.rmtree(path)
+        tf.io.gfile.rename(tmp, path)
+    except (OSError, tf.errors.NotFoundError, tf.errors.PermissionDeniedError,
+            tf.errors.FailedPreconditionError) as e:  # a folder that cannot be written
+        reason = e.message if isinstance(e, tf.errors.OpError) else (e.strerror or str(e))
+        raise UserError(f"cannot write the SavedModel to {path}: {reason}") from None
     return module
+
+
+def export_workdir(workdir: str, output: str | None = None) -> str:
+    """Exports the latest checkpoint of a training run's work dir; returns the SavedModel's path
+    (default <workdir>/saved_model). The model is rebuilt outside any distribution strategy."""
+    from rjkeras import config as config_lib
+    from rjkeras import trainer
+    from rjkeras.models import build_model, compile_model
+
+    config = config_lib.load_workdir_config(workdir)
+    model = compile_model(build_model(config), config)
+    step = trainer.restore(model, workdir, expect_partial=True)
+    if step is None:
+        raise UserError(f"{workdir} has no checkpoint yet: train first (rjkeras.train --workdir={workdir})")
+    output = output or os.path.join(workdir, "saved_model")
+    save(model, config.data.image_size, output)
+    logging.info("exported %s at step %d to %s", config.model_name, step, output)
+    return output

@@ -101,7 +101,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 100  # steps between scalar summaries and progress lines
     image_every: int = 1000  # steps between image panels (a multiple of log_every)
-    checkpoint_every: int = 1000  # steps between checkpoints (a multiple of log_every)
+    checkpoint_every: int = 1000  # steps between checkpoints: at most this many are lost to a crash
     keep_checkpoints: int = 3
     panel_videos: int = 6  # videos per image panel
 
@@ -297,10 +297,9 @@ def validate(config: Config) -> None:
                  "keep_checkpoints", "panel_videos"):
         if getattr(t, name) < 1:
             raise UserError(f"train.{name}={getattr(t, name)}: must be at least 1")
-    for name in ("image_every", "checkpoint_every"):
-        if getattr(t, name) % t.log_every:
-            raise UserError(f"train.{name}={getattr(t, name)} must be a multiple of "
-                            f"train.log_every={t.log_every}")
+    if t.image_every % t.log_every:
+        raise UserError(f"train.image_every={t.image_every} must be a multiple of "
+                        f"train.log_every={t.log_every}")
     if t.learning_rate <= 0:
         raise UserError(f"train.learning_rate={t.learning_rate}: must be positive")
     if isinstance(m, GANConfig):

@@ -1,6 +1,9 @@
-"""TensorBoard panels: frame grids with frames across and videos down."""
+"""TensorBoard: panels (frame grids, frames across and videos down), and event files made
+consistent again when a run resumes."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -81,3 +84,34 @@ def write_panels(model, config, real_videos, step: int) -> None:
         real = to_uint8(real_videos).numpy()
         write_image("reconstructions", video_grid(interleave(real, recon)), step,
                     "Rows alternate: a test video, its reconstruction.")
+
+
+def truncate_events(logdir: str, after_step: int) -> int:
+    """Drops the events of steps after `after_step` from the event files in `logdir`.
+
+    A run resumed from the checkpoint of `after_step` writes those steps again; without this,
+    TensorBoard would show each of them twice. A record cut short by a crash (the file's damaged
+    tail) is dropped too. Files are rewritten beside themselves and renamed over, so a crash here
+    loses nothing. Returns the number of events dropped.
+    """
+    dropped = 0
+    for path in sorted(tf.io.gfile.glob(os.path.join(logdir, "events.out.tfevents.*"))):
+        kept, late, damaged = [], 0, False
+        try:
+            for record in tf.data.TFRecordDataset(path):
+                record = record.numpy()
+                if tf.compat.v1.Event.FromString(record).step > after_step:
+                    late += 1
+                else:
+                    kept.append(record)
+        except tf.errors.DataLossError:
+            damaged = True
+        if late or damaged:
+            # The temporary name lacks "tfevents", so TensorBoard never reads a half-written copy.
+            partial = os.path.join(logdir, ".truncating")
+            with tf.io.TFRecordWriter(partial) as writer:
+                for record in kept:
+                    writer.write(record)
+            os.replace(partial, path)
+            dropped += late
+    return dropped

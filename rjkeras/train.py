@@ -2,7 +2,9 @@
 
 Flags pick the model, the dataset, a preset and size, and override any config field; the run
 lives in --workdir (config, checkpoints, TensorBoard logs) and rerunning the same command
-resumes it. Training runs under tf.distribute.MirroredStrategy over all local devices.
+resumes it from the last checkpoint (also after a crash or `kill -9`). Training runs under
+tf.distribute.MirroredStrategy over all local devices by default; `--strategy=multi_worker`
+trains on several machines (see rjkeras.distribute and the README).
 """
 
 from __future__ import annotations
@@ -36,12 +38,20 @@ flags.DEFINE_string("init_from", None, "GANs: work dir of a trained image_gan (o
                     "and D_I start this run: the paper's image pre-training (train.init_from).")
 flags.DEFINE_float("image_fraction", None, "GANs: share of the training videos broken into single "
                    "frames for D_I only; 0.5 is the paper's 1:1 mixture (data.image_fraction).")
+flags.DEFINE_integer("checkpoint_every", None, "Steps between checkpoints: the most a crash can lose "
+                     "(train.checkpoint_every).")
+flags.DEFINE_enum("strategy", "mirrored", ["mirrored", "one_device", "multi_worker"],
+                  "mirrored: all local GPUs (or the CPU); one_device: the first GPU (or the CPU); "
+                  "multi_worker: several machines, each running this command with its TF_CONFIG.")
+flags.DEFINE_bool("export", False, "When training is done, also write the SavedModel <workdir>/saved_model "
+                  "(as python -m rjkeras.export; in a multi-worker run the chief writes it).")
 flags.DEFINE_multi_string("set", [], "Any config field: --set model.hidden_dim=128 (repeatable).")
 
 _SHORTCUTS = {"steps": "train.steps", "batch_size": "train.batch_size",
               "image_size": "data.image_size", "seed": "train.seed", "data_dir": "data.data_dir",
               "manual_dir": "data.manual_dir", "dataset_config": "data.builder_config",
-              "init_from": "train.init_from", "image_fraction": "data.image_fraction"}
+              "init_from": "train.init_from", "image_fraction": "data.image_fraction",
+              "checkpoint_every": "train.checkpoint_every"}
 
 
 def resolve_from_flags() -> config_lib.Config:
@@ -69,7 +79,7 @@ def main(argv):
         from rjkeras import trainer  # imports TensorFlow: after the cheap checks
 
         workdir = FLAGS.workdir or trainer.default_workdir(FLAGS.model, FLAGS.dataset, FLAGS.size)
-        trainer.train(config, workdir)
+        trainer.train(config, workdir, strategy=FLAGS.strategy, export=FLAGS.export)
     except UserError as e:
         fail(e)
     std_logging.getLogger("rjkeras").info("done: %s (TensorBoard: tensorboard --logdir %s)", workdir,

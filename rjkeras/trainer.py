@@ -5,22 +5,33 @@ A work dir holds:
     checkpoints/         tf.train.CheckpointManager checkpoints, numbered by training step
     tensorboard/train/   scalars (every loss term, steps/s) and image panels
 
-Rerunning the same command resumes from the latest checkpoint. A different model or data
-config in an existing work dir is refused (training fields such as train.steps may change).
+    saved_model/         with export=True: the SavedModel, written when training ends
+
+Rerunning the same command resumes from the latest checkpoint, after a clean stop or a crash
+(see Monitor and restore). A different model or data config in an existing work dir is refused
+(training fields such as train.steps may change). Under a multi-worker strategy only the chief
+writes the work dir (rjkeras.distribute).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import shutil
+import signal
+import tempfile
+import threading
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from rjkeras import config as config_lib
 from rjkeras import data as data_lib
+from rjkeras import distribute
 from rjkeras import summaries
 from rjkeras.errors import UserError
 from rjkeras.models import build_model, compile_model, is_gan, named_optimizers
@@ -52,48 +63,71 @@ def prepare_workdir(config: config_lib.Config, workdir: str) -> None:
         raise UserError(f"cannot write to work dir {workdir}: {e.strerror}") from None
 
 
-def checkpoint_manager(model, workdir: str, max_to_keep: int = 3):
+def checkpoint_manager(model, workdir: str, max_to_keep: int = 3, directory: str | None = None):
     checkpoint = tf.train.Checkpoint(model=model, **named_optimizers(model))
-    return tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
+    return tf.train.CheckpointManager(checkpoint, directory or os.path.join(workdir, "checkpoints"),
                                       max_to_keep=max_to_keep)
 
 
 def restore(model, workdir: str, expect_partial: bool = False) -> int | None:
-    """Restores the latest checkpoint of a work dir into model; returns its step, None if none."""
+    """Restores the latest readable checkpoint of a work dir into model; returns its step, None if none.
+
+    TensorFlow writes a checkpoint's files before it points `checkpoints/checkpoint` at them, so a
+    crash while saving leaves the previous checkpoint the latest. Should the latest one still be
+    unreadable (a damaged disk, a file removed by hand), the one before it is used, with a warning.
+    """
     manager = checkpoint_manager(model, workdir)
-    if manager.latest_checkpoint is None:
-        return None
-    status = manager.checkpoint.restore(manager.latest_checkpoint)
-    if expect_partial:
-        status.expect_partial()
-    return int(model.optimizer.iterations.numpy())
+    candidates = list(reversed(manager.checkpoints))
+    for path in candidates:
+        try:
+            status = manager.checkpoint.restore(path)
+        except (tf.errors.OpError, ValueError, IndexError) as e:  # what damaged files raise
+            log.warning("checkpoint %s is unreadable (%s); trying the one before it", path,
+                        str(e).splitlines()[0][:200])
+            continue
+        if expect_partial:
+            status.expect_partial()
+        return int(model.optimizer.iterations.numpy())
+    if candidates:
+        raise UserError(f"no readable checkpoint in {manager.directory} (tried {', '.join(candidates)}); "
+                        "move the folder away to start again")
+    return None
 
 
 class Monitor(keras.callbacks.Callback):
     """Progress lines, TensorBoard scalars and panels, checkpoints and the step budget.
 
-    One Keras "epoch" is `log_every` steps, so epoch ends are the logging points.
+    Everything happens at global step numbers, whatever step a resumed run started from: scalars
+    and a progress line every `log_every` steps (running means since the previous line), panels
+    every `image_every`, a checkpoint every `checkpoint_every` and at the end. The summary writer
+    is flushed before each checkpoint, so after a crash the event files hold every step up to the
+    last checkpoint, and `summaries.truncate_events` drops what came after it on resume.
+    Under MultiWorkerMirroredStrategy every worker saves at the same steps (saving may need
+    collectives); the non-chief ones into a scratch folder that is deleted.
     """
 
-    def __init__(self, config, manager, writer, panel_videos, start_step: int):
+    def __init__(self, config, manager, writer, panel_videos, start_step: int, chief: bool = True):
         super().__init__()
         self.config = config
         self.manager = manager
         self.writer = writer
         self.panel_videos = panel_videos  # fixed real videos for the reconstruction panel
+        self.chief = chief
         self.step = start_step
         self.last_saved = start_step
+        self.last_logs = {}
 
     def on_train_begin(self, logs=None):
-        self.start_time = self.epoch_time = time.time()
-        self.start_step = self.epoch_step = self.step
+        self.start_time = self.log_time = time.time()
+        self.start_step = self.log_step = self.step
 
     def on_train_batch_end(self, batch, logs=None):
+        t = self.config.train
         self.step += 1
+        logs = {name: float(np.mean(value)) for name, value in (logs or {}).items()}
         # A NaN or Inf stops the run here, before any checkpoint can hold the broken weights.
         # (Reading the running means each step costs one host sync, small next to a step.)
-        bad = {name: float(value) for name, value in (logs or {}).items()
-               if not math.isfinite(float(value))}
+        bad = {name: value for name, value in logs.items() if not math.isfinite(value)}
         if bad:
             terms = ", ".join(f"{name}={value}" for name, value in sorted(bad.items()))
             kept = (f"the last good checkpoint (step {self.last_saved}) is kept"
@@ -101,35 +135,43 @@ class Monitor(keras.callbacks.Callback):
             raise UserError(
                 f"step {self.step}: non-finite loss term(s) {terms}; training stopped and {kept}; "
                 "lower train.learning_rate or check the data, then rerun to resume")
-        if self.step >= self.config.train.steps:
+        done = self.step >= t.steps
+        if self.step % t.log_every == 0 or done:
+            self.write_logs(logs)
+            self.model.reset_metrics()  # the next line's means start here
+        if self.step % t.checkpoint_every == 0 or done:
+            self.save()
+        if done:
             self.model.stop_training = True
 
-    def on_epoch_end(self, epoch, logs=None):
+    def write_logs(self, logs):
         t = self.config.train
         now = time.time()
-        rate = (self.step - self.epoch_step) / max(now - self.epoch_time, 1e-9)
-        self.epoch_time, self.epoch_step = now, self.step
-        logs = {k: float(v) for k, v in (logs or {}).items()}
+        rate = (self.step - self.log_step) / max(now - self.log_time, 1e-9)
+        self.log_time, self.log_step, self.last_logs = now, self.step, logs
         with self.writer.as_default(step=self.step):
             for name, value in logs.items():
                 tf.summary.scalar(scalar_tag(name), value)
             tf.summary.scalar("speed/steps_per_second", rate)
             tf.summary.scalar("speed/videos_per_second", rate * t.batch_size)
-            if self.step % t.image_every == 0 or self.step >= t.steps:
+            if self.chief and (self.step % t.image_every == 0 or self.step >= t.steps):
                 self.write_panels()
         overall = (self.step - self.start_step) / max(now - self.start_time, 1e-9)
         eta = (t.steps - self.step) / max(overall, 1e-9)
         terms = "  ".join(f"{k}={v:.4g}" for k, v in sorted(logs.items()))
         log.info("step %d/%d (%.0f%%)  %s  %.2f steps/s  eta %s", self.step, t.steps,
-                     100.0 * self.step / t.steps, terms, rate, _duration(eta))
-        if self.step % t.checkpoint_every == 0 or self.step >= t.steps:
-            self.save()
+                 100.0 * self.step / t.steps, terms, rate, _duration(eta))
 
     def save(self):
-        if self.step != self.last_saved:
-            path = self.manager.save(checkpoint_number=self.step)
-            self.last_saved = self.step
+        if self.step == self.last_saved:
+            return
+        self.writer.flush()  # events up to this step are on disk before the checkpoint says so
+        path = self.manager.save(checkpoint_number=self.step)
+        self.last_saved = self.step
+        if self.chief:
             log.info("saved checkpoint %s", path)
+        else:  # a non-chief worker's copy: written because saving is collective, then dropped
+            shutil.rmtree(self.manager.directory, ignore_errors=True)
 
     def write_panels(self):
         summaries.write_panels(self.model, self.config, self.panel_videos, self.step)
@@ -218,54 +260,126 @@ def validate_against_data(config) -> None:
                         f"{info.split_sizes.get('train', 0)} training videos of {d.dataset}")
 
 
-def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strategy | None = None):
-    """Trains (or resumes) the run of `config` in `workdir`; returns the final epoch's metrics."""
+def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strategy | str | None = None,
+          callbacks=(), export: bool = False):
+    """Trains (or resumes) the run of `config` in `workdir`; returns the last logged metrics.
+
+    Args:
+      strategy: a tf.distribute strategy or its name in `distribute.STRATEGIES`; None: mirrored.
+      callbacks: more Keras callbacks for `fit` (after the trainer's own).
+      export: when training is done, the chief also writes the SavedModel <workdir>/saved_model.
+    """
     t = config.train
     if t.init_from:
         config_lib.load_workdir_config(t.init_from)  # fail now, not after the data is ready
-    prepare_workdir(config, workdir)
+    if strategy is None or isinstance(strategy, str):
+        strategy = distribute.make_strategy(strategy or "mirrored")
+    chief = distribute.is_chief(strategy)
+    if chief:
+        prepare_workdir(config, workdir)
     validate_against_data(config)
-    strategy = strategy or tf.distribute.MirroredStrategy()
     if t.batch_size % strategy.num_replicas_in_sync:
         raise UserError(f"train.batch_size={t.batch_size} must be divisible by the "
                         f"{strategy.num_replicas_in_sync} replicas")
-    log.info("training %s on %s in %s over %d replica(s)", config.model_name,
-                 config.data.dataset, workdir, strategy.num_replicas_in_sync)
+    log.info("training %s on %s in %s over %d replica(s) on %d worker(s) (this one: %s)",
+             config.model_name, config.data.dataset, workdir, strategy.num_replicas_in_sync,
+             distribute.num_workers(strategy), distribute.worker_name(strategy))
 
     with strategy.scope():
         model = compile_model(build_model(config), config)
-    manager = checkpoint_manager(model, workdir, t.keep_checkpoints)
-    step = restore(model, workdir) or 0
+    # Only the chief reads the work dir; the other workers get its state by broadcast.
+    if chief:
+        manager = checkpoint_manager(model, workdir, t.keep_checkpoints)
+        step = restore(model, workdir) or 0
+        if not step and t.init_from:
+            initialize_from(model, config, t.init_from)
+    else:
+        manager = checkpoint_manager(model, workdir, t.keep_checkpoints,
+                                     directory=tempfile.mkdtemp(prefix="rjkeras-worker-"))
+    distribute.broadcast_from_chief(strategy, _state_variables(model))
+    step = int(model.optimizer.iterations.numpy())
     for optimizer in named_optimizers(model).values():
         # A checkpoint restores the learning rate too; the config of this run decides it.
         optimizer.learning_rate.assign(t.learning_rate)
     if step:
-        log.info("resumed from %s at step %d", manager.latest_checkpoint, step)
+        log.info("resumed from %s at step %d", manager.latest_checkpoint or "the chief's checkpoint", step)
     if step >= t.steps:
         log.info("already trained for %d steps (train.steps=%d): nothing to do", step, t.steps)
+        if export and chief:
+            _export(workdir)
         return {}
 
     # Shuffling is seeded by the step too, so a resumed run does not replay the same batches.
-    if not step and t.init_from:
-        initialize_from(model, config, t.init_from)
-    dataset = training_input(config, seed=t.seed + step)
+    dataset = training_input(config, seed=t.seed + step).with_options(_sharded_by_data())
     panel = None
-    if not is_gan(model):  # real test videos for the reconstruction panel
+    if chief and not is_gan(model):  # real test videos for the reconstruction panel
         panel = next(iter(_input(config, "test", t.panel_videos, seed=t.seed, shuffle=False,
                                  repeat=False)))["video"]
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", "train"))
-    monitor = Monitor(config, manager, writer, panel, step)
-    epochs = math.ceil(t.steps / t.log_every)
+    if chief:
+        logdir = os.path.join(workdir, "tensorboard", "train")
+        dropped = summaries.truncate_events(logdir, after_step=step)
+        if dropped:
+            log.info("dropped %d TensorBoard events written after step %d by the interrupted run",
+                     dropped, step)
+        writer = tf.summary.create_file_writer(logdir)
+    else:
+        writer = tf.summary.create_noop_writer()
+    monitor = Monitor(config, manager, writer, panel, step, chief=chief)
+    multi_worker = distribute.num_workers(strategy) > 1
     try:
-        history = model.fit(dataset, steps_per_epoch=t.log_every, epochs=epochs,
-                            initial_epoch=step // t.log_every, callbacks=[monitor], verbose=0,
-                            shuffle=False)
+        with _sigterm_as_interrupt():
+            model.fit(dataset, steps_per_epoch=t.steps - step, epochs=1, callbacks=[monitor, *callbacks],
+                      verbose=0, shuffle=False)
     except KeyboardInterrupt:
         monitor.step = int(model.optimizer.iterations.numpy())  # the generator's steps for GANs
+        if multi_worker:  # the other workers are not saving now: a collective save would hang
+            raise UserError(f"interrupted at step {monitor.step}; rerun the same command on every "
+                            f"worker to resume from the checkpoint of step {monitor.last_saved}") from None
         monitor.save()
         raise UserError(f"interrupted at step {monitor.step}; checkpoint saved in {workdir}: "
                         "rerun the same command to resume") from None
     finally:
         writer.flush()
-    monitor.save()
-    return {k: float(v[-1]) for k, v in history.history.items()}
+        if not chief:
+            shutil.rmtree(manager.directory, ignore_errors=True)
+    if export and chief:
+        _export(workdir)
+    return monitor.last_logs
+
+
+def _export(workdir: str) -> None:
+    from rjkeras.export.module import export_workdir
+
+    log.info("exported the generator to %s", export_workdir(workdir))
+
+
+def _state_variables(model) -> list:
+    """Everything a checkpoint holds: the model's variables and its optimizers'."""
+    variables = list(model.variables)
+    for optimizer in named_optimizers(model).values():
+        variables += list(optimizer.variables)
+    return variables
+
+
+def _sharded_by_data() -> tf.data.Options:
+    """Each worker reads the whole input pipeline and keeps its share of every global batch, so a
+    multi-worker step sees the batch a single machine would (TFDS' few files cannot be split)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return options
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a scheduler's preemption, `kill`) saves a checkpoint and stops, as Ctrl-C does."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from rjkeras.config import GANConfig
 from rjkeras.models import noise
+from rjkeras.models.base import TrainableModel
 from rjkeras.networks import gan as nets
 
 fold = tf.random.experimental.stateless_fold_in
@@ -45,7 +46,7 @@ def bce(logits, target: float):
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits), axis=1)
 
 
-class VideoGAN(keras.Model):
+class VideoGAN(TrainableModel):
     """Shared training step and sampling of the MoCoGAN family.
 
     Args:
@@ -82,7 +83,7 @@ class VideoGAN(keras.Model):
             names += ["d_category_loss", "g_category_loss"]
         if not self.has_video:
             names = [n for n in names if "video" not in n]
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.track(names)
         # Create every variable now so the optimizers can be built inside the strategy scope.
         seed0 = tf.constant([0, 0], tf.int64)
         clips = self.generate(self.sample_summary(1, seed0), c.clip_length, seed0)
@@ -216,10 +217,6 @@ class VideoGAN(keras.Model):
             discriminators |= {id(v) for v in self.video_discriminator.trainable_variables}
         return [v for v in self.trainable_variables if id(v) not in discriminators]
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     def _apply(self, optimizer, tape, loss, variables):
         grads = tape.gradient(loss, variables)
         if self.weight_decay:
@@ -333,9 +330,7 @@ class VideoGAN(keras.Model):
         # The generator's whole objective: its per-replica share times the replicas is this
         # replica's mean, and the tracker averages those means (equal per-replica batches).
         terms["g_loss"] = g_loss * tf.cast(replicas, g_loss.dtype)
-        for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])  # per-example values: a correct mean over replicas
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.update_trackers(terms)
 
 
 class MoCoGAN(VideoGAN):

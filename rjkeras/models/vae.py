@@ -21,12 +21,12 @@ sample, as in both papers' training. Losses are in nats per video.
 
 from __future__ import annotations
 
-import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from rjkeras.config import VAEConfig
 from rjkeras.models import noise
+from rjkeras.models.base import TrainableModel
 from rjkeras.networks import vae as nets
 
 tfd = tfp.distributions
@@ -37,7 +37,7 @@ def diag_normal(loc, scale):
     return tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=1)
 
 
-class SequentialVAE(keras.Model):
+class SequentialVAE(TrainableModel):
     """Shared ELBO, training step and sampling of the static/dynamic sequential VAEs.
 
     Args:
@@ -71,7 +71,7 @@ class SequentialVAE(keras.Model):
                                                 c.feature_dim)
         names = ["loss", "reconstruction", f"kl_{self.static_name}", f"kl_{self.dynamic_name}",
                  "pixel_mse"]
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.track(names)
         # Create every variable now (a zero batch through each network) so that optimizers can
         # be built inside the strategy scope before fit, as MirroredStrategy needs.
         self.elbo_terms(tf.zeros([1, 2, image_size, image_size, 3]), tf.constant([0, 0], tf.int64),
@@ -185,10 +185,6 @@ class SequentialVAE(keras.Model):
         super().compile(optimizer=optimizer, jit_compile=False, **kwargs)
         self.optimizer.build(self.trainable_variables)
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     def train_step(self, data):
         videos = data["video"] if isinstance(data, dict) else data
         seed = noise.step_seed(self.seed, self.optimizer.iterations, stream=0)
@@ -199,16 +195,12 @@ class SequentialVAE(keras.Model):
             loss = tf.nn.compute_average_loss(terms["loss"], global_batch_size=global_batch)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])  # per-video values: a correct mean over replicas
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.update_trackers(terms)  # per-video values: a correct mean over replicas
 
     def test_step(self, data):
         videos = data["video"] if isinstance(data, dict) else data
         terms = self.elbo_terms(videos, noise.step_seed(self.seed, 0, stream=1), training=False)
-        for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.update_trackers(terms)
 
     # -- sampling from the prior -------------------------------------------------------------
 
