@@ -1,8 +1,9 @@
-"""Training speed and input-pipeline throughput of the models on this machine.
+"""Training speed, input-pipeline throughput and the commands' peak memory on this machine.
 
-    python benchmarks/benchmark.py                        # rjvae and dsa at the paper's sizes
+    python benchmarks/benchmark.py                        # every model at the paper's sizes
     python benchmarks/benchmark.py --size=small --json=small.json
-    python benchmarks/benchmark.py --size=tiny --dataset_config=tiny --steps=2   # smoke check
+    python benchmarks/benchmark.py --size=tiny --dataset_config=tiny --steps=2 \\
+        --eval_videos=16 --eval_groups=2                  # smoke check (--commands=: training only)
 
 For each model the resolved preset (the same config `python -m rjkeras.train` would run) is
 built under the trainer's strategy and compiled, and its train steps are timed the way
@@ -18,6 +19,16 @@ TensorFlow's ~0.6 GB included) belongs to one model alone and TensorFlow state n
 between measurements. GFLOP/step counts the float operations (a multiply-add is 2) of the
 traced train step with TensorFlow's profiler; it misses what runs inside loops (the LSTMs:
 well under 1% here).
+
+Peak memory of the other commands: each timed model's weights (after the timed steps) are saved
+as a work dir, as `rjkeras.train` writes one, and `python -m rjkeras.evaluate` and
+`python -m rjkeras.export` are run on it as a user runs them, each in its own process, whose peak
+resident memory is read from the kernel when it ends (wait4's ru_maxrss). Evaluation uses a judge
+of random weights (the judge's architecture, D_I with ndf 64, at the model's frame size; its
+scores mean nothing, its memory and time are the real judge's): the Inception Score,
+`judge_fd` over `--eval_videos` real videos (read from the dataset) and as many generated ones,
+and the disentanglement scores over `--eval_groups` groups; FVD only with `--i3d` (its weights
+cannot be downloaded here).
 
 On a shared machine other jobs take cores: "CPU s/step" (this process, all threads) and
 "others' cores" (what the rest of the machine kept busy meanwhile, from /proc/stat) say how
@@ -40,7 +51,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402  (no TensorFlow import: the parent stays light)
-from rjkeras.errors import UserError, fail  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 # Every model: the VAEs take {"video": (B, T, H, W, 3)} batches, the GANs frames and clips.
@@ -66,10 +77,21 @@ flags.DEFINE_integer("pipeline_batches", 100, "Batches timed of the input pipeli
 flags.DEFINE_integer("pipeline_warmup", 3, "Untimed batches of the input pipeline before timing.")
 flags.DEFINE_bool("flops", True, "Count the float operations of a train step (TensorFlow's profiler).")
 flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+flags.DEFINE_list("commands", ["evaluate", "export"], "Commands whose peak memory is measured on each "
+                  "model's saved work dir (evaluate, export); empty: none.")
+flags.DEFINE_list("command_models", None, "Models whose commands are measured; default: all of --models.")
+flags.DEFINE_integer("eval_videos", 624, "Evaluation: real and generated videos (--num_real, "
+                     "--num_generated; the paper's 624).")
+flags.DEFINE_integer("eval_groups", 64, "Evaluation: disentanglement groups (--groups; VAEs: groups x 8 "
+                     "real test videos).")
+flags.DEFINE_integer("eval_batch_size", 32, "Evaluation: videos generated and judged at a time.")
+flags.DEFINE_string("i3d", None, "Evaluation: also FVD, with these I3D weights (see the README).")
 # Internal: the per-measurement subprocess.
 flags.DEFINE_enum("worker", None, ["train", "pipeline"], "(internal) Run one measurement and exit.")
 flags.DEFINE_string("worker_config", None, "(internal) The worker's resolved config (JSON file).")
 flags.DEFINE_string("worker_output", None, "(internal) Where the worker writes its result (JSON).")
+flags.DEFINE_string("worker_workdir", None, "(internal) Train worker: save the model as a work dir here.")
+flags.DEFINE_string("worker_judge", None, "(internal) Train worker: write a judge of random weights here.")
 
 DEFAULT_STEPS = {"paper": 3, "small": 20, "tiny": 20}
 DEFAULT_BLOCK = {"paper": 1, "small": 5, "tiny": 5}
@@ -169,7 +191,7 @@ def _train_step_flops(model, strategy, element_spec) -> float | None:
 
 
 def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int, strategy_name: str,
-                 count_flops: bool) -> dict:
+                 count_flops: bool, workdir: str | None = None, judge_dir: str | None = None) -> dict:
     import numpy as np
     import tensorflow as tf
 
@@ -233,7 +255,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
             dataset.element_spec)
         flops = _train_step_flops(model, strategy, per_replica)
         _say(f"[{name}] FLOP count in {time.perf_counter() - start:.1f} s")
-    return {
+    result = {
         "model": name,
         "params": params,
         "batch_size": batch,
@@ -255,8 +277,43 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
         "gflop_per_step": flops / 1e9 if flops else None,
         "gflop_per_s": flops / 1e9 / median if flops else None,
         "final_loss": loss,
-        "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),  # before the work dir is saved: training's own peak
     }
+    if workdir:
+        save_workdir(model, config, workdir)
+    if judge_dir and not os.path.exists(judge_dir):
+        write_random_judge(config, judge_dir)
+    return result
+
+
+def save_workdir(model, config: config_lib.Config, workdir: str) -> None:
+    """The model as `rjkeras.train` leaves a work dir: config.json and a checkpoint."""
+    from rjkeras import trainer
+
+    trainer.prepare_workdir(config, workdir)
+    step = int(model.optimizer.iterations.numpy())
+    trainer.checkpoint_manager(model, workdir).save(checkpoint_number=step)
+    _say(f"[{config.model_name}] saved as a work dir at step {step}")
+
+
+def write_random_judge(config: config_lib.Config, judge_dir: str) -> None:
+    """A judge of random weights for the evaluation's memory: the judge's network (D_I, ndf 64)
+    at the model's frame size, with the dataset's default labels; its scores mean nothing."""
+    from rjkeras import data as data_lib
+    from rjkeras.eval import judge as judge_lib
+
+    d = config.data
+    labels = list(judge_lib.DEFAULT_LABELS.get(d.dataset, ()))
+    if not labels:
+        return  # no judge: the evaluation is skipped
+    info = data_lib.dataset_info(d.dataset, data_dir=d.data_dir, manual_dir=d.manual_dir,
+                                 builder_config=d.builder_config)
+    judge = judge_lib.new_judge({
+        "dataset": d.dataset, "builder_config": info.config, "image_size": d.image_size, "ndf": 64,
+        "labels": labels, "classes": {label: info.label_names[label] for label in labels},
+        "roles": {label: judge_lib.LABEL_ROLES.get(label, "other") for label in labels},
+        "training": "none: random weights (benchmarks/benchmark.py, for memory and time only)"})
+    judge.save(judge_dir)
 
 
 def pipeline_worker(config: config_lib.Config, num_batches: int, warmup: int) -> dict:
@@ -301,7 +358,8 @@ def run_worker() -> None:
     with open(FLAGS.worker_config) as f:
         config = config_lib.from_dict(json.load(f))
     if FLAGS.worker == "train":
-        result = train_worker(config, FLAGS.steps, FLAGS.warmup, FLAGS.block, FLAGS.strategy, FLAGS.flops)
+        result = train_worker(config, FLAGS.steps, FLAGS.warmup, FLAGS.block, FLAGS.strategy, FLAGS.flops,
+                              FLAGS.worker_workdir, FLAGS.worker_judge)
     else:
         result = pipeline_worker(config, FLAGS.pipeline_batches, FLAGS.pipeline_warmup)
     with open(FLAGS.worker_output, "w") as f:
@@ -326,7 +384,8 @@ def resolve(model: str) -> config_lib.Config:
     return config_lib.resolve(model, FLAGS.dataset, size=FLAGS.size, overrides=overrides)
 
 
-def spawn(kind: str, config: config_lib.Config, workdir: str, label: str, steps: int, block: int):
+def spawn(kind: str, config: config_lib.Config, workdir: str, label: str, steps: int, block: int,
+          extra: tuple[str, ...] = ()):
     """Runs one worker subprocess; returns its result dict, or None if it failed."""
     config_path = os.path.join(workdir, f"{label}_config.json")
     output_path = os.path.join(workdir, f"{label}_result.json")
@@ -337,7 +396,7 @@ def spawn(kind: str, config: config_lib.Config, workdir: str, label: str, steps:
                f"--steps={steps}", f"--block={block}", f"--warmup={FLAGS.warmup}",
                f"--strategy={FLAGS.strategy}", f"--flops={str(FLAGS.flops).lower()}",
                f"--pipeline_batches={FLAGS.pipeline_batches}",
-               f"--pipeline_warmup={FLAGS.pipeline_warmup}"]
+               f"--pipeline_warmup={FLAGS.pipeline_warmup}", *extra]
     log_path = os.path.join(workdir, f"{label}.log")
     with open(log_path, "w") as log:
         returncode = subprocess.call(command, stderr=log)
@@ -351,11 +410,77 @@ def spawn(kind: str, config: config_lib.Config, workdir: str, label: str, steps:
         return json.load(f)
 
 
+def run_measured(command: list[str], log_path: str) -> dict:
+    """Runs a command in its own process; its exit status, wall seconds and peak resident memory
+    (the kernel's ru_maxrss of the process, from wait4, so not mixed with any other process's)."""
+    start = time.perf_counter()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            scale = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0  # bytes on macOS, else KiB
+            peak = usage.ru_maxrss / scale
+        else:
+            process.wait()
+            peak = None
+    return {"returncode": process.returncode, "seconds": time.perf_counter() - start, "peak_rss_mib": peak}
+
+
+def measure_commands(config: config_lib.Config, workdir: str, judge_dir: str | None, logs: str) -> dict:
+    """Peak memory and time of `rjkeras.evaluate` and `rjkeras.export` on a saved work dir."""
+    name = config.model_name
+    out = {"model": name}
+    if "evaluate" in FLAGS.commands:
+        command = [sys.executable, "-m", "rjkeras.evaluate", f"--workdir={workdir}",
+                   f"--num_real={FLAGS.eval_videos}", f"--num_generated={FLAGS.eval_videos}",
+                   f"--groups={FLAGS.eval_groups}", f"--batch_size={FLAGS.eval_batch_size}",
+                   f"--output={os.path.join(workdir, 'eval.json')}"]
+        has_judge = bool(judge_dir) and os.path.exists(judge_dir)
+        command += [f"--judge={judge_dir}"] if has_judge else []
+        command += [f"--i3d={FLAGS.i3d}"] if FLAGS.i3d else []
+        if not has_judge and not FLAGS.i3d:
+            _say(f"[{name}] evaluate: skipped (no judge for {config.data.dataset}, no --i3d)")
+        else:
+            _say(f"[{name}] evaluate: {' '.join(command[1:])}")
+            log_path = os.path.join(logs, f"{name}_eval.log")
+            out["evaluate"] = _command_result(name, "evaluate", command, log_path)
+            if out["evaluate"]:
+                with open(os.path.join(workdir, "eval.json")) as f:
+                    report = json.load(f)
+                out["evaluate"].update(metrics=sorted(report["metrics"]), num_videos=FLAGS.eval_videos,
+                                       groups=FLAGS.eval_groups, batch_size=FLAGS.eval_batch_size,
+                                       judge="random weights" if has_judge else None)
+    if "export" in FLAGS.commands:
+        saved = os.path.join(workdir, "saved_model")
+        command = [sys.executable, "-m", "rjkeras.export", f"--workdir={workdir}", f"--output={saved}"]
+        _say(f"[{name}] export: {' '.join(command[1:])}")
+        out["export"] = _command_result(name, "export", command, os.path.join(logs, f"{name}_export.log"))
+        if out["export"]:
+            out["export"]["saved_model_mib"] = sum(
+                os.path.getsize(os.path.join(folder, f)) for folder, _, files in os.walk(saved)
+                for f in files) / 2**20
+    return out
+
+
+def _command_result(model: str, command: str, argv: list[str], log_path: str) -> dict | None:
+    result = run_measured(argv, log_path)
+    if result["returncode"] != 0:
+        with open(log_path) as log:
+            tail = log.read()[-3000:]
+        print(f"{tail}\n[{model}] {command} failed (exit status {result['returncode']}); its log ends "
+              "above", file=sys.stderr, flush=True)
+        return None
+    _say(f"[{model}] {command}: {result['seconds']:.1f} s, "
+         f"peak RSS {_fmt(result['peak_rss_mib'], '.0f')} MiB")
+    return result
+
+
 def _fmt(value, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def markdown(results: list[dict], pipeline: dict | None, meta: dict) -> str:
+def markdown(results: list[dict], pipeline: dict | None, meta: dict, commands: list[dict] = ()) -> str:
     lines = [f"Train steps ({meta['size']} size, strategy {meta['strategy']}, synthetic in-memory "
              f"batches; median of {meta['steps']} timed steps in blocks of {meta['block']} after "
              f"{meta['warmup']} warmup; {meta['cpus']} CPUs; TensorFlow {meta['tensorflow']}, "
@@ -383,6 +508,22 @@ def markdown(results: list[dict], pipeline: dict | None, meta: dict) -> str:
                   f"| {p['batch_size']} x {p['num_frames']} x {p['image_size']}^2 | "
                   f"{p['s_per_batch']:.4g} | {p['videos_per_s']:.4g} | {p['frames_per_s']:.4g} | "
                   f"{p['peak_rss_mib']:.0f} |"]
+    if commands:
+        train_peak = {r["model"]: r["peak_rss_mib"] for r in results}
+        lines += ["", "Peak memory of each command, in its own process (TensorFlow's ~0.6 GB included): "
+                  "training (the timed steps), `rjkeras.evaluate` (a judge of random weights; "
+                  f"{meta['eval_videos']} real and generated videos, {meta['eval_groups']} "
+                  "disentanglement groups) and `rjkeras.export` on the model's saved work dir:", "",
+                  "| model | train peak RSS (MiB) | evaluate peak RSS (MiB) | evaluate s | "
+                  "evaluate metrics | export peak RSS (MiB) | export s | SavedModel (MiB) |",
+                  "|---|---:|---:|---:|---|---:|---:|---:|"]
+        for c in commands:
+            e, x = c.get("evaluate") or {}, c.get("export") or {}
+            lines.append(
+                f"| {c['model']} | {_fmt(train_peak.get(c['model']), '.0f')} | "
+                f"{_fmt(e.get('peak_rss_mib'), '.0f')} | {_fmt(e.get('seconds'), '.1f')} | "
+                f"{', '.join(e.get('metrics', [])) or 'n/a'} | {_fmt(x.get('peak_rss_mib'), '.0f')} | "
+                f"{_fmt(x.get('seconds'), '.1f')} | {_fmt(x.get('saved_model_mib'), '.1f')} |")
     return "\n".join(lines)
 
 
@@ -427,6 +568,12 @@ def main(argv):
             raise UserError("--steps, --block and --warmup must be at least 1 (the first step traces)")
         if not FLAGS.models:
             raise UserError("--models is empty")
+        unknown = [c for c in FLAGS.commands if c not in ("evaluate", "export")]
+        if unknown:
+            raise UserError(f"--commands: unknown command {unknown[0]!r}; choose from evaluate, export")
+        stray = [m for m in FLAGS.command_models or () if m not in FLAGS.models]
+        if stray:
+            raise UserError(f"--command_models: {stray[0]!r} is not one of --models")
         configs = [resolve(model) for model in FLAGS.models]  # every config error before any work
     except UserError as e:
         fail(e)
@@ -435,8 +582,10 @@ def main(argv):
             "warmup": FLAGS.warmup, "pipeline_warmup": FLAGS.pipeline_warmup,
             "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "load_before": _load(), **_versions()}
-    results, failed, pipeline = [], [], None
+            "load_before": _load(), "eval_videos": FLAGS.eval_videos, "eval_groups": FLAGS.eval_groups,
+            "eval_batch_size": FLAGS.eval_batch_size, **_versions()}
+    results, failed, pipeline, commands = [], [], None, []
+    command_models = set(FLAGS.models if FLAGS.command_models is None else FLAGS.command_models)
     with tempfile.TemporaryDirectory(prefix="rjkeras_benchmark_") as workdir:
         if FLAGS.pipeline_batches > 0:
             _say(f"[input pipeline] {configs[0].data.dataset} at batch {configs[0].train.batch_size} "
@@ -445,22 +594,33 @@ def main(argv):
             if pipeline is None:
                 failed.append("input pipeline")
         for config in configs:
-            _say(f"[{config.model_name}] building ({FLAGS.size} size)")
-            result = spawn("train", config, workdir, config.model_name, steps, block)
+            name = config.model_name
+            measure = FLAGS.commands and name in command_models
+            model_dir = os.path.join(workdir, f"{name}_workdir")
+            judge_dir = os.path.join(workdir, f"judge_{config.data.image_size}")
+            extra = (f"--worker_workdir={model_dir}", f"--worker_judge={judge_dir}") if measure else ()
+            _say(f"[{name}] building ({FLAGS.size} size)")
+            result = spawn("train", config, workdir, name, steps, block, extra)
             if result is None:
-                failed.append(config.model_name)
-            else:
-                results.append(result)
+                failed.append(name)
+                continue
+            results.append(result)
+            if measure:
+                measured = measure_commands(config, model_dir, judge_dir, workdir)
+                commands.append(measured)
+                failed += [f"{name} {command}" for command in FLAGS.commands
+                           if command in measured and measured[command] is None]
 
     meta["load_after"] = _load()
-    print(markdown(results, pipeline, meta))
+    print(markdown(results, pipeline, meta, commands))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:
-            json.dump({"meta": meta, "models": results, "input_pipeline": pipeline}, f, indent=2)
+            json.dump({"meta": meta, "models": results, "input_pipeline": pipeline, "commands": commands},
+                      f, indent=2)
     if failed:
         print(f"error: failed: {', '.join(failed)} (see the messages above)", file=sys.stderr)
         sys.exit(1)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

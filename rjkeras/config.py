@@ -271,6 +271,9 @@ def from_dict(data: dict) -> Config:
     """Rebuilds a Config written by `Config.to_json` (a work dir's config.json)."""
     try:
         model = data["model_name"]
+        if model not in MODEL_CONFIGS:
+            raise UserError(f"config.json: unknown model {model!r}; choose one of: "
+                            f"{', '.join(sorted(MODEL_CONFIGS))}")
         config = Config(model_name=model, model=MODEL_CONFIGS[model]())
         apply_overrides(config, {k: data[k] for k in ("model", "data", "train")}, "config.json")
     except KeyError as e:

@@ -1,10 +1,29 @@
-"""tf.data pipelines over prepared datasets, in [-1, 1]: videos with their labels (`videos`), and
-the GAN's two input streams, single frames for D_I and clips for D_V (`gan_inputs`), optionally
-from a mixture of image-only and full videos (paper section 5.1).
+"""tf.data pipelines over prepared datasets, in [-1, 1]: videos with their labels (`videos`), the
+GAN's two input streams, single frames for D_I and clips for D_V (`gan_inputs`), optionally from a
+mixture of image-only and full videos (paper section 5.1), and labelled single frames (`frames`,
+the judge's training input).
 
-Datasets are prepared on demand through `rjkeras.prepare`. Examples are shuffled while still
-zlib-compressed (a few KB each) and decoded afterwards in parallel, so memory stays small whatever
-the dataset's size: nothing is cached.
+Datasets are prepared on demand through `rjkeras.prepare`.
+
+Memory budget. No pipeline caches anything: it streams from the prepared files, and what it holds
+does not grow with the dataset's size. Per pipeline it holds at most (`memory_budget` computes it):
+
+- shuffle buffers of *stored* examples, their video still zlib-compressed: `shuffle_buffer`
+  (default 1024) examples per stream (`videos` and `frames` one stream, `gan_inputs` two). Stored
+  videos are 2.3 KB on average for the synthetic Sprites (1024: 2.3 MB), a few KB for Sprites;
+  natural video compresses little, so count up to the raw size for MUG, NIR and Weizmann: 96 KiB
+  an 8-frame and 192 KiB a 16-frame 64x64 video, i.e. 96 / 192 MiB a buffer of 1024;
+- a shuffle buffer of decoded uint8 frames: `frame_shuffle_buffer` frames of `gan_inputs`
+  (default 4096: 48 MiB at 64x64) and of `frames` (default 2048: 24 MiB);
+- batches in flight: tf.data's parallel stages (initial parallelism 16) and autotuned prefetch,
+  counted as `IN_FLIGHT_BATCHES` (16) float32 output batches (5 to 13 measured on 2 cores): at
+  64x64, 9.4 MiB a batch of 25 8-frame videos (the VAEs' paper size, 150 MiB in all) and 12.8 MiB
+  a GAN batch of 16 frames and 16 16-frame clips (204 MiB in all).
+
+At the paper's sizes on the synthetic Sprites that is about 152 MiB for `videos` and 256 MiB for
+`gan_inputs` (on 16-frame MUG clips, at most 636 MiB), whatever the number of videos: the default
+synthetic Sprites decode to 1.1 GB of uint8 (4.6 GB as float32). `tests/test_memory.py` checks it
+on a full epoch, also for the evaluation's reading of real videos.
 """
 
 from __future__ import annotations
@@ -21,6 +40,10 @@ from rjkeras import prepare
 from rjkeras.errors import UserError
 
 VIDEO = "video"
+# Output batches a pipeline may hold in flight: tf.data's parallel map and batch stages start at a
+# parallelism of 16 (`tf.data.Options().autotune.initial_parallelism`) and its prefetch buffer is
+# autotuned. Measured on 2 cores: 5 to 13 batches.
+IN_FLIGHT_BATCHES = 16
 
 
 @tfds.decode.make_decoder(output_dtype=tf.string)
@@ -61,6 +84,7 @@ class DatasetInfo:
       split_sizes: split name -> number of videos.
       label_names: class names of each class-label feature, e.g. {"action": ["walk", ...]}.
       labels: every feature other than the video (class labels and ids such as "character").
+      split_bytes: split name -> bytes of its stored (compressed) examples.
     """
 
     name: str
@@ -70,6 +94,7 @@ class DatasetInfo:
     split_sizes: dict[str, int]
     label_names: dict[str, list[str]]
     labels: tuple[str, ...]
+    split_bytes: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def _info_of(name: str, builder) -> DatasetInfo:
@@ -84,7 +109,40 @@ def _info_of(name: str, builder) -> DatasetInfo:
         label_names={key: list(feature.names) for key, feature in features.items()
                      if isinstance(feature, tfds.features.ClassLabel)},
         labels=tuple(key for key in features if key != VIDEO),
+        split_bytes={split: int(info.num_bytes) for split, info in sorted(builder.info.splits.items())},
     )
+
+
+def memory_budget(info: DatasetInfo, split: str, *, batch_frames: int, image_size: int,
+                  shuffle_buffer: int = 1024, streams: int = 1,
+                  frame_shuffle_buffer: int = 0) -> dict[str, int]:
+    """The most one pipeline over `split` holds in memory, in bytes, by part (module docstring).
+
+    Args:
+      info: the dataset's `DatasetInfo`.
+      batch_frames: frames in one output batch (`videos`: batch_size x num_frames; `gan_inputs`:
+        image_batch_size + video_batch_size x clip_length; `frames`: batch_size).
+      image_size: the output frames' size.
+      shuffle_buffer, streams: stored examples per shuffle buffer, and how many such buffers
+        (`gan_inputs`: 2, its frames and clips streams); 0 for an unshuffled pipeline.
+      frame_shuffle_buffer: decoded frames in a frame shuffle buffer (`gan_inputs`, `frames`).
+
+    Returns:
+      {"shuffle_buffers": streams x shuffle_buffer stored examples at the split's mean stored size
+       (the raw size where unknown), "frame_buffer": frame_shuffle_buffer uint8 frames,
+       "in_flight": IN_FLIGHT_BATCHES float32 output batches, "total": their sum}.
+    """
+    height, width, channels = info.image_shape
+    frame = height * width * channels  # uint8 bytes of a stored frame
+    stored = info.split_bytes.get(split, 0) / max(info.split_sizes.get(split, 0), 1)
+    stored = stored or info.num_frames * frame
+    budget = {
+        "shuffle_buffers": int(streams * shuffle_buffer * stored),
+        "frame_buffer": frame_shuffle_buffer * frame,
+        "in_flight": IN_FLIGHT_BATCHES * batch_frames * image_size * image_size * channels * 4,
+    }
+    budget["total"] = sum(budget.values())
+    return budget
 
 
 def dataset_info(name: str, *, data_dir: str | None = None, manual_dir: str | None = None,
@@ -350,4 +408,48 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
                         deterministic=True)  # (Bv, L, H, W, 3)
 
     ds = tf.data.Dataset.zip(frames, clips).map(lambda f, c: {FRAMES: f, **c})
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def frames(name: str, split: str, labels: tuple[str, ...] = (), *, batch_size: int,
+           data_dir: str | None = None, manual_dir: str | None = None,
+           builder_config: str | None = None, image_size: int = 64, shuffle: bool = True,
+           repeat: bool = True, seed: int = 0, drop_remainder: bool = True,
+           shuffle_buffer: int = 1024, frame_shuffle_buffer: int = 2048) -> tf.data.Dataset:
+    """Batches of single frames, each with its video's labels (the judge's training input).
+
+    Every frame of every video; when shuffling, videos are shuffled (`shuffle_buffer`, held
+    compressed) and their frames mixed in a buffer of `frame_shuffle_buffer` decoded uint8 frames.
+    The order is that of `videos` with the same seed, split into frames, through the frame buffer.
+
+    Returns:
+      A dataset of (images float32 (B, H, W, 3) in [-1, 1] with H = W = image_size,
+      {label: (B,)} as in the dataset).
+    """
+    _check_sizes(batch_size=batch_size, image_size=image_size, shuffle_buffer=shuffle_buffer,
+                 frame_shuffle_buffer=frame_shuffle_buffer)
+    builder, info = _open(name, split, data_dir=data_dir, manual_dir=manual_dir,
+                          builder_config=builder_config)
+    unknown = [label for label in labels if label not in info.labels]
+    if unknown:
+        raise UserError(f"unknown label {unknown[0]!r} of dataset {name!r}; choose from: "
+                        f"{', '.join(info.labels)}")
+    decode_video = _video_decoder(builder.info.features[VIDEO])
+
+    def split_video(example):
+        video = decode_video(example[VIDEO])  # (T, H, W, 3) uint8
+        steps = tf.shape(video)[0]
+        return video, {label: tf.repeat(example[label], steps) for label in labels}
+
+    ds = _read_encoded(builder, split, shuffle_files=shuffle, seed=seed)
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.map(split_video, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    if shuffle:
+        ds = ds.shuffle(frame_shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.map(lambda images, labels_: (_to_model_range(images, image_size, info.image_shape[:2]), labels_),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -41,11 +41,12 @@ from absl import logging as absl_logging  # noqa: E402
 from rjkeras import config as config_lib  # noqa: E402
 from rjkeras import data as data_lib  # noqa: E402
 from rjkeras import trainer  # noqa: E402
-from rjkeras.errors import UserError, fail  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
 from rjkeras.eval import fvd as fvd_lib  # noqa: E402
 from rjkeras.eval import i3d as i3d_lib  # noqa: E402
 from rjkeras.eval import judge as judge_lib  # noqa: E402
 from rjkeras.eval import metrics  # noqa: E402
+from rjkeras.export.module import MAX_LENGTH, MAX_VIDEOS  # noqa: E402
 from rjkeras.models import build_model, compile_model, is_gan  # noqa: E402
 from rjkeras.summaries import to_uint8  # noqa: E402
 
@@ -238,7 +239,12 @@ class SavedModelSource(Source):
         self.path = path
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
             raise UserError(f"--saved_model={path} is not a SavedModel folder (no saved_model.pb)")
-        loaded = tf.saved_model.load(path)
+        try:
+            loaded = tf.saved_model.load(path)
+        except Exception as e:  # noqa: BLE001 (a corrupt or truncated SavedModel; TF raises many types)
+            reason = str(e).splitlines()[0] if str(e) else ""
+            raise UserError(f"--saved_model={path}: cannot load the SavedModel ({type(e).__name__}: "
+                            f"{reason}); export it again with python -m rjkeras.export") from None
         self.signatures = loaded.signatures
         if "generate_images" not in self.signatures:
             raise UserError(f"--saved_model={path} was not written by rjkeras.export "
@@ -447,6 +453,20 @@ def _validate(options: Options) -> list[str] | None:
         raise UserError(f"--group_size={options.group_size} must be at least 2")
     if options.length is not None and options.length < 1:
         raise UserError(f"--length={options.length} must be at least 1")
+    # What one call of an export's signature may ask for (rjkeras.export.module's caps), so that
+    # a work dir and its SavedModel accept the same flags and neither runs out of memory.
+    for name in ("batch_size", "is_batch_size", "group_size"):
+        if getattr(options, name) > MAX_VIDEOS:
+            raise UserError(f"--{name}={getattr(options, name)}: at most {MAX_VIDEOS} videos or images "
+                            "are generated at a time")
+    if options.length is not None and options.length > MAX_LENGTH:
+        raise UserError(f"--length={options.length}: at most {MAX_LENGTH} frames")
+    if options.dataset is not None:
+        from rjkeras.prepare import DATASETS
+
+        if options.dataset not in DATASETS:
+            raise UserError(f"--dataset: unknown dataset {options.dataset!r}; choose one of: "
+                            f"{', '.join(sorted(DATASETS))}")
     if options.fvd_short_videos not in ("loop", "repeat"):
         raise UserError(f"--fvd_short_videos={options.fvd_short_videos}: choose loop or repeat")
     for name in ("judge", "i3d"):
@@ -680,4 +700,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -37,12 +37,12 @@ import sys
 
 import numpy as np
 
-from rjkeras.errors import UserError, fail
+from rjkeras.errors import UserError, fail, parse_flags
 
 GAP = 2  # rjkeras.summaries.GAP: white pixels between frames
 FIGURES = ("summary_frames", "fixed_content", "images", "images_vs_baseline", "inference",
            "interpolation")
-MAX_NUM = 64
+MAX_NUM = 32  # images.png draws num x num images in one generate_images call: at most 1024
 MAX_LENGTH = 256
 
 
@@ -316,4 +316,4 @@ if __name__ == "__main__":
     from absl import app
 
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -38,7 +38,7 @@ import statistics
 
 import numpy as np
 
-from rjkeras.errors import UserError, fail
+from rjkeras.errors import UserError, fail, parse_flags
 
 FORMAT = "rjkeras-2afc/1"
 QUESTIONS = {  # the paper's questions (sections 5.1 and 5.2)
@@ -111,6 +111,10 @@ def load_generator(path: str, name: str | None = None) -> Generator:
             loaded = tf.saved_model.load(path)
         except Exception as e:  # a corrupt or foreign SavedModel: TF's message is long
             raise UserError(f"cannot load the SavedModel {path}: {str(e).splitlines()[0]}") from None
+        if "generate_images" not in loaded.signatures:  # every export serves it
+            found = ", ".join(sorted(loaded.signatures)) or "none"
+            raise UserError(f"{path} is a SavedModel but not one written by rjkeras.export (no "
+                            f"generate_images signature; its signatures: {found})")
         return Generator(name, abspath, "saved_model", dict(loaded.signatures))
     if os.path.exists(os.path.join(path, "config.json")):
         from rjkeras import config as config_lib
@@ -788,4 +792,4 @@ if __name__ == "__main__":
     from absl import app
 
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -10,6 +10,8 @@ for a complete one: the next call builds again.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib
 import os
 
@@ -21,7 +23,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from rjkeras.errors import UserError, fail  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
 
 # Registry: dataset name -> module holding its TFDS `Builder`, imported only when used.
 # Adding a dataset is one line here.
@@ -69,8 +71,54 @@ def prepare(name: str, *, data_dir: str | None = None, manual_dir: str | None = 
       config: a builder config name; None: the builder's default.
     """
     builder = get_builder(name, data_dir=data_dir, config=config)
-    _build(builder, name, manual_dir)
+    if is_prepared(builder):
+        return builder
+    with _build_lock(builder, name):
+        # Another process (a second worker of a multi-worker run) may have built it meanwhile.
+        builder = get_builder(name, data_dir=data_dir, config=config)
+        _build(builder, name, manual_dir)
     return builder
+
+
+@contextlib.contextmanager
+def _build_lock(builder, name: str):
+    """An exclusive lock beside the dataset's folder: concurrent builds of one dataset into one
+    data_dir (two workers on one machine or a shared disk) take turns instead of colliding."""
+    lock_path = str(builder.data_path) + ".lock"
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logging.warning("waiting for another process preparing %s (%s)", name, lock_path)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# TFDS orders a split's examples by a hash of their keys before writing them: in memory up to 1 GB
+# of (compressed) examples, beyond that through 1000 temporary files on disk, a part at a time.
+# rjkeras keeps at most this much in memory; the files written are the same either way.
+SHUFFLE_MEMORY_BYTES = 64 << 20
+
+
+@contextlib.contextmanager
+def _shuffle_memory(limit: int):
+    """Lowers TFDS's in-memory shuffle buffer (`tfds.core.shuffle.MAX_MEM_BUFFER_SIZE`) to `limit`
+    bytes during a build (left as it is by a TFDS without it)."""
+    from tensorflow_datasets.core import shuffle  # pylint: disable=g-import-not-at-top
+
+    saved = getattr(shuffle, "MAX_MEM_BUFFER_SIZE", None)
+    if saved is None:
+        yield
+        return
+    shuffle.MAX_MEM_BUFFER_SIZE = min(saved, limit)
+    try:
+        yield
+    finally:
+        shuffle.MAX_MEM_BUFFER_SIZE = saved
 
 
 def _build(builder, name: str, manual_dir: str | None) -> None:
@@ -89,7 +137,8 @@ def _build(builder, name: str, manual_dir: str | None) -> None:
         try_download_gcs=False,  # offline: never look for a hosted copy
     )
     try:
-        builder.download_and_prepare(download_config=download_config)
+        with _shuffle_memory(SHUFFLE_MEMORY_BYTES):
+            builder.download_and_prepare(download_config=download_config)
     except UserError as e:
         # Point at the flag only when no folder was given: a bad file inside a given folder is
         # named by the builder's own message.
@@ -130,9 +179,8 @@ def main(argv: list[str]) -> None:
             raise UserError(f"expected one dataset name ({', '.join(sorted(DATASETS))}), "
                             f"got {len(argv) - 1}: usage: python -m rjkeras.prepare NAME [--config=...]")
         name = argv[1]
-        builder = get_builder(name, data_dir=FLAGS.data_dir, config=FLAGS.config)
-        reused = is_prepared(builder)
-        _build(builder, name, FLAGS.manual_dir)
+        reused = is_prepared(get_builder(name, data_dir=FLAGS.data_dir, config=FLAGS.config))
+        builder = prepare(name, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir, config=FLAGS.config)
     except UserError as e:
         fail(e)
     print(f"{'Reused' if reused else 'Prepared'} {describe(builder)}")
@@ -140,4 +188,4 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

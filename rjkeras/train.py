@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging as std_logging
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
 from absl import app, flags, logging  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402
-from rjkeras.errors import UserError, fail  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "rjvae", f"Model: one of {', '.join(sorted(config_lib.MODEL_CONFIGS))}.")
@@ -70,9 +69,7 @@ def quiet_libraries() -> None:
 
 def main(argv):
     if len(argv) > 1:
-        print(f"error: unexpected arguments {' '.join(argv[1:])}; all options are --flags",
-              file=sys.stderr)
-        sys.exit(2)
+        fail(f"unexpected arguments {' '.join(argv[1:])}; all options are --flags")
     quiet_libraries()
     try:
         config = resolve_from_flags()
@@ -87,4 +84,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -255,6 +255,10 @@ def validate_against_data(config) -> None:
         if config.model.clip_length > info.num_frames:
             raise UserError(f"model.clip_length={config.model.clip_length} but {d.dataset} has "
                             f"{info.num_frames}-frame videos")
+        m = config.model
+        if m.category_dim and m.category_label not in info.label_names:
+            raise UserError(f"model.category_label={m.category_label!r}: unknown label of {d.dataset}; "
+                            f"choose from: {', '.join(sorted(info.label_names))}")
     if info.split_sizes.get("train", 0) < config.train.batch_size:
         raise UserError(f"train.batch_size={config.train.batch_size} exceeds the "
                         f"{info.split_sizes.get('train', 0)} training videos of {d.dataset}")

@@ -1,4 +1,5 @@
-"""Smoke test of benchmarks/benchmark.py with tiny sizes: it runs and reports every model."""
+"""Smoke test of benchmarks/benchmark.py with tiny sizes: it runs and reports every model, and the
+peak memory of training, evaluation and export."""
 
 import json
 import os
@@ -30,11 +31,14 @@ def test_tiny_benchmark_reports_every_model(tmp_path):
     result = subprocess.run(
         [sys.executable, SCRIPT, "--models=rjvae,dsa,rjgan,image_gan", "--size=tiny",
          "--dataset_config=tiny", "--steps=2", "--warmup=1",
+         # Peak memory of evaluate and export, on one model's saved work dir.
+         "--command_models=rjgan", "--eval_videos=16", "--eval_groups=2",
          f"--data_dir={tmp_path / 'tfds'}", f"--json={output}"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
-    rows = _table_rows(result.stdout)
+    training, commands_table = result.stdout.split("Peak memory of each command")
+    rows = _table_rows(training)
     for model in ("rjvae", "dsa", "rjgan", "image_gan"):
         assert model in rows, result.stdout
         assert float(rows[model]["steps/s"]) > 0
@@ -46,3 +50,17 @@ def test_tiny_benchmark_reports_every_model(tmp_path):
     for r in report["models"]:
         assert r["timed_steps"] == 2 and r["steps_per_s"] > 0 and r["params"] > 0
     assert report["input_pipeline"]["videos_per_s"] > 0
+
+    # Peak memory of training, evaluation and export: in the table and in the JSON.
+    commands = _table_rows(commands_table)
+    assert list(commands) == ["rjgan"]
+    for column in ("train peak RSS (MiB)", "evaluate peak RSS (MiB)", "export peak RSS (MiB)",
+                   "evaluate s", "export s"):
+        assert float(commands["rjgan"][column]) > 0, commands
+    [measured] = report["commands"]
+    assert measured["model"] == "rjgan"
+    for command in ("evaluate", "export"):
+        assert measured[command]["returncode"] == 0 and measured[command]["peak_rss_mib"] > 0
+    # The evaluation read real videos (judge_fd) and ran every metric of a video GAN but FVD.
+    assert measured["evaluate"]["metrics"] == ["disentanglement", "inception_score", "judge_fd"]
+    assert measured["export"]["saved_model_mib"] > 0

@@ -119,7 +119,8 @@ def test_multi_worker_without_tf_config_is_one_clear_line(tmp_path, data_dir, mo
 
 
 def test_malformed_tf_config_is_one_clear_line(tmp_path, data_dir, monkeypatch):
-    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}')
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1"]},
+                                                "task": {"type": "worker", "index": 3}}))
     result = train("--model=rjgan", "--size=tiny", "--dataset_config=tiny", f"--data_dir={data_dir}",
                    f"--workdir={tmp_path}", "--strategy=multi_worker")
     assert_one_line_error(result, "TF_CONFIG's task", "is not in its cluster")

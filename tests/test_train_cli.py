@@ -216,6 +216,22 @@ assert not any(name.startswith("rjkeras") for name in sys.modules), "loaded rjke
      ["clip_length=16", "8-frame videos"]),
     (["--model=rjgan", "--size=tiny", "--dataset_config=tiny", "--init_from=/no/such/run"],
      ["/no/such/run/config.json not found"]),
+    (["--config=nosuch"], ["unknown preset 'nosuch'", "rjvae_synthetic_sprites"]),
+    (["--config=/no/such/preset.json"], ["cannot read config /no/such/preset.json"]),
+    (["--set=oops"], ["--set expects key=value", "'oops'"]),
+    (["--stepz=3"], ["Unknown command line flag 'stepz'"]),
+    (["--size=huge"], ["--size", "huge"]),
+    (["--size=tiny", "unexpected"], ["unexpected arguments unexpected"]),
+    (["--model=rjgan", "--set=model.category_dim=3"], ["category_dim > 0 (z_A) is MoCoGAN's"]),
+    # against the prepared data
+    (["--size=tiny", "--dataset_config=huge"],
+     ["unknown config 'huge' of dataset 'synthetic_sprites'", "tiny"]),
+    (["--size=tiny", "--dataset_config=tiny", "--batch_size=1000"],
+     ["train.batch_size=1000 exceeds the 72 training videos"]),
+    (["--size=tiny", "--dataset_config=tiny", "--set=data.num_frames=16"],
+     ["data.num_frames=16", "8-frame videos"]),
+    (["--model=mocogan", "--size=tiny", "--dataset_config=tiny", "--set=model.category_dim=3",
+      "--set=model.category_label=colour"], ["category_label='colour'", "unknown label", "action"]),
 ])
 def test_bad_input_is_one_clear_line(args, fragments, data_dir, tmp_path):
     result = train(f"--data_dir={data_dir}", f"--workdir={tmp_path / 'run'}", *args)

@@ -66,7 +66,7 @@ def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
 
 
 def _load(path: epath.Path) -> np.ndarray:
-    """Memory-maps one .npy (the train frames are 3.5 GB in all); UserError if it cannot be read."""
+    """Memory-maps one .npy (to check its header and size); UserError if it cannot be read."""
     try:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
@@ -89,11 +89,41 @@ def _check_attributes(path: epath.Path, attributes: np.ndarray) -> np.ndarray:
     return values.argmax(-1)
 
 
+class _Rows:
+    """The rows of a validated .npy, read from the file one at a time.
+
+    The release's train frames are 3.5 GB: reading them through a memory map would leave every
+    page read resident in the process (its RSS grows to the files' size), so a row is read with a
+    plain file read instead, and only the row being converted is in memory.
+    """
+
+    def __init__(self, path: epath.Path, array: np.ndarray):
+        self.path = path
+        self.shape = tuple(array.shape)
+        self.dtype = array.dtype
+        self._row_items = int(np.prod(self.shape[1:], dtype=np.int64))
+        # np.load's memmap starts at the data: `offset` is the .npy header's length.
+        self._contiguous = isinstance(array, np.memmap) and array.flags.c_contiguous
+        self._offset = int(array.offset) if self._contiguous else 0
+        self._array = None if self._contiguous else array  # e.g. a Fortran-order file
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        if self._array is not None:
+            return np.asarray(self._array[row])
+        offset = self._offset + row * self._row_items * self.dtype.itemsize
+        values = np.fromfile(str(self.path), dtype=self.dtype, count=self._row_items, offset=offset)
+        return values.reshape(self.shape[1:])
+
+
 class _Release:
-    """The validated files of one split: per (action, direction), memory-mapped frames and attributes."""
+    """The validated files of one split: per (action, direction), frames (read a row at a time)
+    and attributes."""
 
     def __init__(self, npy_dir: epath.Path, split: str):
-        self.frames = {}  # (action, direction) -> (N, 8, 64, 64, 3) float32 memmap
+        self.frames = {}  # (action, direction) -> _Rows of (N, 8, 64, 64, 3) float32
         self.attributes = {}  # (action, direction) -> (N, 4) int64
         num_rows = None
         first = None
@@ -120,7 +150,8 @@ class _Release:
                 raise UserError(
                     f"{frames_path}: expected {num_rows} rows like {first.name}, found {len(frames)}"
                 )
-            self.frames[action, direction] = frames
+            self.frames[action, direction] = _Rows(frames_path, frames)
+            del frames  # unmaps the file
             self.attributes[action, direction] = _check_attributes(attributes_path, attributes)
         self.num_rows = num_rows
         self._warn_if_attributes_disagree(split)

@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from rjkeras.errors import UserError, fail  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
 
 NUM_CLASSES = 400
 INPUT_SIZE = 224  # FVD resizes every frame to 224x224
@@ -217,14 +217,15 @@ def _is_saved_model(path: str) -> bool:
                                     or os.path.exists(os.path.join(path, "saved_model.pbtxt")))
 
 
-def load_saved_model(path: str):
+def load_saved_model(path: str, flag: str = "--i3d"):
     """Loads a SavedModel folder; TF1 Hub modules (with `tfhub_module.pb`) with tags=[], as
-    `tensorflow_hub.load` does (they hold one graph per tag set: the inference one has none)."""
+    `tensorflow_hub.load` does (they hold one graph per tag set: the inference one has none).
+    `flag` names the path's flag in the error of a folder that cannot be loaded."""
     tags = [] if os.path.exists(os.path.join(path, "tfhub_module.pb")) else None
     try:
         return tf.saved_model.load(path, tags=tags)
     except Exception as e:  # noqa: BLE001 (TF raises many types for a bad folder)
-        raise UserError(f"--i3d={path}: cannot load the SavedModel ({type(e).__name__}: "
+        raise UserError(f"{flag}={path}: cannot load the SavedModel ({type(e).__name__}: "
                         f"{str(e).splitlines()[0] if str(e) else ''})") from None
 
 
@@ -290,7 +291,13 @@ class I3D:
         videos = tf.convert_to_tensor(videos, tf.float32)
         if videos.shape.rank != 5 or videos.shape[1] is not None and videos.shape[1] < MIN_FRAMES:
             raise ValueError(f"I3D needs videos (B, T >= {MIN_FRAMES}, H, W, 3), got {videos.shape}")
-        logits = np.asarray(self._function(videos), np.float32)
+        try:
+            logits = np.asarray(self._function(videos), np.float32)
+        except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:  # not I3D's input
+            reason = str(e).splitlines()[0] if str(e) else ""
+            raise UserError(f"--i3d={self.source}: cannot run on videos float32 (B, T, {INPUT_SIZE}, "
+                            f"{INPUT_SIZE}, 3) ({type(e).__name__}: {reason}); is it the TF-Hub "
+                            "i3d-kinetics-400 module?") from None
         if logits.ndim != 2 or logits.shape[0] != videos.shape[0]:
             raise UserError(f"--i3d={self.source}: returned logits of shape {logits.shape} for "
                             f"{videos.shape[0]} videos; expected ({videos.shape[0]}, {NUM_CLASSES})")
@@ -345,7 +352,7 @@ def convert(saved_model: str, output: str, check: bool = True) -> tuple[str, flo
         raise UserError(f"--saved_model={saved_model} is not a SavedModel folder (no saved_model.pb)")
     if not output.endswith(".weights.h5"):
         raise UserError(f"--output={output} must end with .weights.h5")
-    loaded = load_saved_model(saved_model)
+    loaded = load_saved_model(saved_model, "--saved_model")
     model = convert_weights(saved_model_variables(saved_model, loaded))
     difference = None
     if check:
@@ -392,4 +399,4 @@ if __name__ == "__main__":
     flags.DEFINE_string("output", "i3d_kinetics400.weights.h5", "Keras weights file to write.")
     flags.DEFINE_bool("check", True, "Run both networks on a random video and refuse to write "
                       "weights that disagree with the module.")
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
-from rjkeras.errors import UserError, fail  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -75,4 +75,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)
