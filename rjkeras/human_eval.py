@@ -186,6 +186,22 @@ def _check_positive(value: int, flag: str, limit: int | None = None) -> None:
         raise UserError(f"--{flag}={value}: must be at least 1{bound}")
 
 
+# A study's media are held in memory until written, and index.html embeds them all (one file to
+# hand to people): a study must fit this.
+MEDIA_BUDGET_BYTES = 1 << 30
+
+
+def _check_media_budget(pair_bytes: int, num_pairs: int) -> None:
+    """Refuses, after the first pair, a study whose media would exceed MEDIA_BUDGET_BYTES."""
+    estimate = pair_bytes * num_pairs
+    if estimate > MEDIA_BUDGET_BYTES:
+        raise UserError(
+            f"--num_pairs={num_pairs}: the study's media would take about {estimate / 2**20:.0f} MiB "
+            f"({pair_bytes / 2**10:.0f} KiB a pair), over the {MEDIA_BUDGET_BYTES >> 20} MiB a study "
+            "holds in memory and embeds in index.html; use fewer pairs or a shorter --length, or "
+            "split the study")
+
+
 def make_study(model_a: str, model_b: str, output: str, *, num_pairs: int = 128, length: int = 16,
                seed: int = 0, kind: str = "videos", mode: str = "animated", fps: float = 8.0,
                name_a: str | None = None, name_b: str | None = None, question: str | None = None,
@@ -247,6 +263,8 @@ def make_study(model_a: str, model_b: str, output: str, *, num_pairs: int = 128,
             task[side] = f"media/{task_id}-{side}.{extension}"
             media[task[side]] = encode(samples[role])
         tasks.append(task)
+        if i == 0:
+            _check_media_budget(sum(len(media[task[side]]) for side in SIDES), num_pairs)
 
     question = question or QUESTIONS[kind]
     digest = hashlib.sha256(question.encode())

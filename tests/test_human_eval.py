@@ -312,6 +312,14 @@ def test_make_errors(models, tmp_path):
     assert_one_line_error(result, "--num_pairs=0")
 
 
+@pytest.mark.slow
+def test_make_refuses_a_study_over_the_memory_budget(models, tmp_path, monkeypatch):
+    monkeypatch.setattr(human_eval, "MEDIA_BUDGET_BYTES", 64 << 10)  # 64 KiB: a few pairs
+    with pytest.raises(UserError, match=r"--num_pairs=1000: the study's media would take about .* MiB"):
+        human_eval.make_study(models["a"], models["b"], str(tmp_path / "big"), num_pairs=1000, length=4)
+    assert not (tmp_path / "big").exists()  # refused after one pair, before writing anything
+
+
 # ----------------------------------------------------------------------------------------------
 # End to end: a person answers the page in a browser; the downloaded answers are scored.
 
