@@ -1,4 +1,5 @@
-"""MultiWorkerMirroredStrategy: two worker processes on localhost train one tiny RJGAN.
+"""Strategies by name. MultiWorkerMirroredStrategy: two worker processes on localhost train one
+tiny RJGAN.
 
 Each worker runs the real command (`tests/train_harness.py` = `python -m rjkeras.train` plus a dump
 of its final weights outside the work dir) with its own TF_CONFIG and its OWN work dir, as on two
@@ -127,3 +128,16 @@ def test_malformed_tf_config_is_one_clear_line(tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("TF_CONFIG", "{cluster: nope")
     result = train("--model=rjgan", "--size=tiny", f"--workdir={tmp_path}", "--strategy=multi_worker")
     assert_one_line_error(result, "TF_CONFIG is not valid JSON")
+
+
+def test_one_device_strategy_trains_on_one_replica(tmp_path, data_dir):
+    from rjkeras import distribute
+
+    strategy = distribute.make_strategy("one_device")
+    assert isinstance(strategy, tf.distribute.OneDeviceStrategy) and distribute.is_chief(strategy)
+    result = train("--model=rjvae", "--size=tiny", "--dataset_config=tiny", f"--data_dir={data_dir}",
+                   f"--workdir={tmp_path}", "--steps=2", "--strategy=one_device")
+    assert result.returncode == 0, result.stderr
+    assert "over 1 replica(s) on 1 worker(s)" in result.stderr
+    state = tf.train.get_checkpoint_state(str(tmp_path / "checkpoints"))
+    assert state.model_checkpoint_path.endswith("ckpt-2")
