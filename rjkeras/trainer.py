@@ -207,10 +207,16 @@ def _input(config, split, batch_size, seed, shuffle=True, repeat=True):
 
 def training_input(config, seed):
     """What train_step consumes: {"video"} batches for the VAEs; for the GANs, frames (S_1) for
-    D_I and clips (S_T) for D_V, with the mixed-data split of `data.image_fraction`."""
+    D_I and clips (S_T) for D_V, with the mixed-data split of `data.image_fraction`; for the
+    image-only GAN, frames alone (every frame of every video is an image)."""
     if config.model_name not in config_lib.GAN_MODELS:
         return _input(config, "train", config.train.batch_size, seed)
     d, m = config.data, config.model
+    if config.model_name == "image_gan":  # D_I only: frames, no clips to decode
+        images = data_lib.frames(d.dataset, "train", batch_size=m.image_batch_size, data_dir=d.data_dir,
+                                 manual_dir=d.manual_dir, builder_config=d.builder_config,
+                                 image_size=d.image_size, seed=seed, frame_shuffle_buffer=4096)
+        return images.map(lambda frames, labels: {"frames": frames})
     labels = (m.category_label,) if m.category_dim else ()
     return data_lib.gan_inputs(
         d.dataset, "train", image_batch_size=m.image_batch_size,

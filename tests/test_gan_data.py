@@ -192,3 +192,20 @@ def test_bad_arguments_raise_user_errors(data_dir):
     with pytest.raises(UserError, match="leaves no video"):
         data.gan_inputs("synthetic_sprites", "train[:1]", data_dir=data_dir, builder_config="tiny16",
                         image_batch_size=2, video_batch_size=2, clip_length=8, image_fraction=0.5)
+
+
+def test_the_image_gan_reads_frames_only_over_all_frames(data_dir, train_videos):
+    """The image-only GAN's input decodes no clips: {"frames"} batches, S_1 over every frame."""
+    from rjkeras import config as config_lib
+    from rjkeras import trainer
+
+    config = config_lib.resolve("image_gan", "synthetic_sprites", size="tiny", overrides={
+        "data.data_dir": data_dir, "data.builder_config": "tiny16", "data.image_size": 64,
+        "model.image_batch_size": 32})
+    ds = trainer.training_input(config, seed=0)
+    batches = [_uint8(b["frames"].numpy()) for b in ds.take(72 * 16 // 32)]  # one epoch's worth
+    assert set(next(iter(ds))) == {"frames"} and batches[0].shape == (32, 64, 64, 3)
+    videos, _ = train_videos
+    all_frames = {frame.tobytes() for video in videos for frame in video}
+    seen = [frame.tobytes() for batch in batches for frame in batch]
+    assert set(seen) <= all_frames and len(set(seen)) > 0.5 * len(all_frames)
