@@ -61,6 +61,22 @@ def test_flag_parsing_errors_are_one_line(module_name, args, fragment):
     assert_one_line_error(run(module_name, *args), fragment)
 
 
+@pytest.mark.parametrize("module_name,args,fragments", [
+    ("rjkeras.eval.train_judge", [], ["--dataset is required"]),
+    ("rjkeras.eval.train_judge", ["--dataset=synthetic_sprites", "--image_size=8"],
+     ["--image_size=8", ">= 16"]),
+    ("rjkeras.eval.train_judge", ["--dataset=synthetic_sprites", "--steps=0"], ["--steps=0", "at least 1"]),
+    ("rjkeras.eval.train_judge", ["--dataset=synthetic_sprites", "--dataset_config=huge"],
+     ["unknown config 'huge'"]),
+    ("rjkeras.eval.i3d", [], ["--saved_model is required"]),
+    ("rjkeras.eval.i3d", ["--saved_model={tmp}"], ["is not a SavedModel folder", "saved_model.pb"]),
+])
+def test_judge_and_i3d_tools_refuse_bad_flags(module_name, args, fragments, tmp_path):
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    assert_one_line_error(run(module_name, *args, f"--data_dir={tmp_path}") if "judge" in module_name
+                          else run(module_name, *args), *fragments)
+
+
 # ----------------------------------------------------------------------------------------------
 # The files a user can get wrong, made once.
 
