@@ -51,7 +51,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402  (no TensorFlow import: the parent stays light)
-from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 # Every model: the VAEs take {"video": (B, T, H, W, 3)} batches, the GANs frames and clips.
@@ -551,9 +551,6 @@ def _versions() -> dict:
 
 
 def main(argv):
-    if len(argv) > 1:
-        print(f"error: unexpected arguments {' '.join(argv[1:])}; all options are --flags", file=sys.stderr)
-        sys.exit(2)
     if FLAGS.worker:
         try:
             run_worker()
@@ -623,4 +620,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=parse_only_flags)

@@ -30,3 +30,12 @@ def parse_flags(argv: list[str]) -> list[str]:
     except flags.Error as e:
         message = " ".join(str(e).split())  # absl's message can span lines
         fail(f"{message} (--helpshort lists the flags)")
+
+
+def parse_only_flags(argv: list[str]) -> list[str]:
+    """`parse_flags` for the commands that take no positional arguments: a stray word (a flag
+    missing its `--`) is refused in the same one line."""
+    rest = parse_flags(argv)
+    if len(rest) > 1:
+        fail(f"unexpected arguments {' '.join(rest[1:])}; all options are --flags")
+    return rest

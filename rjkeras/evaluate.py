@@ -28,7 +28,6 @@ import dataclasses
 import json
 import logging
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -41,7 +40,7 @@ from absl import logging as absl_logging  # noqa: E402
 from rjkeras import config as config_lib  # noqa: E402
 from rjkeras import data as data_lib  # noqa: E402
 from rjkeras import trainer  # noqa: E402
-from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
 from rjkeras.eval import fvd as fvd_lib  # noqa: E402
 from rjkeras.eval import i3d as i3d_lib  # noqa: E402
 from rjkeras.eval import judge as judge_lib  # noqa: E402
@@ -687,9 +686,6 @@ def define_flags() -> None:
 
 
 def main(argv):
-    if len(argv) > 1:
-        print(f"error: unexpected arguments {' '.join(argv[1:])}; all options are --flags", file=sys.stderr)
-        sys.exit(2)
     quiet_libraries()
     options = Options(**{field.name: getattr(FLAGS, field.name) for field in dataclasses.fields(Options)})
     try:
@@ -700,4 +696,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=parse_only_flags)

@@ -37,7 +37,7 @@ import sys
 
 import numpy as np
 
-from rjkeras.errors import UserError, fail, parse_flags
+from rjkeras.errors import UserError, fail, parse_only_flags
 
 GAP = 2  # rjkeras.summaries.GAP: white pixels between frames
 FIGURES = ("summary_frames", "fixed_content", "images", "images_vs_baseline", "inference",
@@ -304,8 +304,6 @@ def main(argv: list[str]) -> None:
     FLAGS = flags.FLAGS
     logging.set_verbosity(logging.WARNING)
     try:
-        if len(argv) > 1:
-            raise UserError(f"unexpected arguments {' '.join(argv[1:])}; all options are --flags")
         run(Options(**{field.name: getattr(FLAGS, field.name) for field in dataclasses.fields(Options)}))
     except UserError as e:
         fail(e)
@@ -316,4 +314,4 @@ if __name__ == "__main__":
     from absl import app
 
     define_flags()
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=parse_only_flags)

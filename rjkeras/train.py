@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags, logging  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402
-from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "rjvae", f"Model: one of {', '.join(sorted(config_lib.MODEL_CONFIGS))}.")
@@ -68,8 +68,6 @@ def quiet_libraries() -> None:
 
 
 def main(argv):
-    if len(argv) > 1:
-        fail(f"unexpected arguments {' '.join(argv[1:])}; all options are --flags")
     quiet_libraries()
     try:
         config = resolve_from_flags()
@@ -84,4 +82,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=parse_only_flags)

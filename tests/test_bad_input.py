@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+import testing_utils
 import tensorflow as tf
 
 from rjkeras import config as config_lib
@@ -35,13 +36,7 @@ def run(module_name, *args, timeout=300):
 
 def assert_one_line_error(result, *fragments):
     """Status 2, no traceback, one `error:` line, the last one, holding every fragment."""
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("error:")]
-    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
+    testing_utils.assert_one_line_error(result, *fragments, last=True)
 
 
 # ----------------------------------------------------------------------------------------------

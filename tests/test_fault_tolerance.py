@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 
 from rjkeras import summaries
-from test_train_cli import assert_one_line_error, tensorboard_events, train
+from test_train_cli import tensorboard_events, train
+from testing_utils import assert_one_line_error
 
 pytestmark = pytest.mark.slow
 HARNESS = os.path.join(os.path.dirname(__file__), "train_harness.py")

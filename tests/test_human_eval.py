@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 import pytest
+from testing_utils import assert_one_line_error
 
 from rjkeras import human_eval
 from rjkeras.errors import UserError
@@ -28,15 +29,6 @@ def run_cli(*args, timeout=120):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run([sys.executable, "-m", "rjkeras.human_eval", *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ import tensorflow as tf
 from rjkeras import config as config_lib
 from rjkeras import trainer
 from rjkeras.models import build_model, compile_model
-from test_train_cli import assert_one_line_error, tensorboard_events, train
+from test_train_cli import tensorboard_events, train
+from testing_utils import assert_one_line_error
 
 pytestmark = pytest.mark.slow
 HARNESS = os.path.join(os.path.dirname(__file__), "train_harness.py")

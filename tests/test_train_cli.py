@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from testing_utils import assert_one_line_error
 import tensorflow as tf
 
 from rjkeras import config as config_lib
@@ -27,15 +28,6 @@ def run(module, *args, timeout=300):
 
 def train(*args):
     return run("rjkeras.train", *args)
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 @pytest.fixture(scope="module")

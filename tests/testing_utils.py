@@ -38,3 +38,17 @@ def mirrored(num_replicas: int) -> tf.distribute.MirroredStrategy:
         devices = [f"/cpu:{i}" for i in range(num_replicas)]
         _STRATEGIES[num_replicas] = tf.distribute.MirroredStrategy(devices)
     return _STRATEGIES[num_replicas]
+
+
+def assert_one_line_error(result, *fragments, last: bool = False):
+    """A command's bad-input ending: status 2, no traceback, exactly one `error:` line holding
+    every fragment (with last=True: and nothing printed after it)."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    if last:
+        assert lines[-1] == errors[0], result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]

@@ -34,7 +34,6 @@ Kernels have the same layout in Sonnet and Keras: (t, h, w, in, out).
 from __future__ import annotations
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -43,7 +42,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
 
 NUM_CLASSES = 400
 INPUT_SIZE = 224  # FVD resizes every frame to 224x224
@@ -374,9 +373,6 @@ def main(argv):
     from absl import flags
     from absl import logging as absl_logging
 
-    if len(argv) > 1:
-        print(f"error: unexpected arguments {' '.join(argv[1:])}", file=sys.stderr)
-        sys.exit(2)
     absl_logging.set_verbosity(absl_logging.WARNING)
     FLAGS = flags.FLAGS
     try:
@@ -399,4 +395,4 @@ if __name__ == "__main__":
     flags.DEFINE_string("output", "i3d_kinetics400.weights.h5", "Keras weights file to write.")
     flags.DEFINE_bool("check", True, "Run both networks on a random video and refuse to write "
                       "weights that disagree with the module.")
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=parse_only_flags)

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
-from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
+from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -44,9 +43,6 @@ def define_flags() -> None:
 
 
 def main(argv):
-    if len(argv) > 1:
-        print(f"error: unexpected arguments {' '.join(argv[1:])}; all options are --flags", file=sys.stderr)
-        sys.exit(2)
     absl_logging.set_verbosity(absl_logging.WARNING)
     logging.getLogger("rjkeras").setLevel(logging.INFO)
     try:
@@ -75,4 +71,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=parse_only_flags)
