@@ -15,8 +15,9 @@ does not grow with the dataset's size. Per pipeline it holds at most (`memory_bu
   an 8-frame and 192 KiB a 16-frame 64x64 video, i.e. 96 / 192 MiB a buffer of 1024;
 - a shuffle buffer of decoded uint8 frames: `frame_shuffle_buffer` frames of `gan_inputs`
   (default 4096: 48 MiB at 64x64) and of `frames` (default 2048: 24 MiB);
-- batches in flight: tf.data's parallel stages (initial parallelism 16) and autotuned prefetch,
-  counted as `IN_FLIGHT_BATCHES` (16) float32 output batches (5 to 13 measured on 2 cores): at
+- batches in flight: every parallel stage runs `PARALLEL_CALLS` (4) calls and the last stage
+  prefetches `PREFETCH_BATCHES` (2), fixed in the code (no autotuned buffer, which grows with a
+  host's speed and free memory), counted as `IN_FLIGHT_BATCHES` (16) float32 output batches: at
   64x64, 9.4 MiB a batch of 25 8-frame videos (the VAEs' paper size, 150 MiB in all) and 12.8 MiB
   a GAN batch of 16 frames and 16 16-frame clips (204 MiB in all).
 
@@ -40,9 +41,12 @@ from rjkeras import prepare
 from rjkeras.errors import UserError
 
 VIDEO = "video"
-# Output batches a pipeline may hold in flight: tf.data's parallel map and batch stages start at a
-# parallelism of 16 (`tf.data.Options().autotune.initial_parallelism`) and its prefetch buffer is
-# autotuned. Measured on 2 cores: 5 to 13 batches.
+# What a pipeline holds in flight is fixed here, not autotuned: tf.data's autotuner grows parallelism
+# and prefetch buffers with the host (one 2-core host held 3x the memory of another on the same pass).
+PARALLEL_CALLS = 4  # elements a parallel map computes at once
+PREFETCH_BATCHES = 2
+# Output batches a pipeline may hold in flight, with margin: the prefetched batches, a batch being
+# assembled and up to PARALLEL_CALLS elements (at most whole batches) in each parallel stage.
 IN_FLIGHT_BATCHES = 16
 
 
@@ -145,6 +149,15 @@ def memory_budget(info: DatasetInfo, split: str, *, batch_frames: int, image_siz
     return budget
 
 
+def _bounded(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """The pipeline's last stage: PREFETCH_BATCHES prefetched, and no buffer tf.data would add or
+    size itself (it injects autotuned prefetches after maps unless told not to)."""
+    options = tf.data.Options()
+    options.experimental_optimization.inject_prefetch = False
+    options.autotune.ram_budget = 1 << 30  # a bound on whatever the autotuner still sizes
+    return ds.prefetch(PREFETCH_BATCHES).with_options(options)
+
+
 def dataset_info(name: str, *, data_dir: str | None = None, manual_dir: str | None = None,
                  builder_config: str | None = None) -> DatasetInfo:
     """Frames, image shape, split sizes and label names of a dataset, preparing it if needed."""
@@ -237,10 +250,9 @@ def videos(name: str, split: str, *, batch_size: int, data_dir: str | None = Non
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE,
-                  deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(decode, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return _bounded(ds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,14 +379,14 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
         frames = frames.shuffle(shuffle_buffer, seed=_sub_seed(seed, 1), reshuffle_each_iteration=True)
     if repeat:
         frames = frames.repeat()
-    frames = frames.map(decode_video, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    frames = frames.map(decode_video, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
     frames = frames.unbatch()  # (H, W, 3) uint8 frames, video by video
     if shuffle:
         # Held as uint8 (12 KB a 64x64 frame): the float conversion comes after batching.
         frames = frames.shuffle(frame_shuffle_buffer, seed=_sub_seed(seed, 2), reshuffle_each_iteration=True)
     frames = frames.batch(image_batch_size, drop_remainder=True)
     frames = frames.map(lambda batch: _to_model_range(batch, image_size, stored_size),
-                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)  # (Bi, H, W, 3)
+                        num_parallel_calls=PARALLEL_CALLS, deterministic=True)  # (Bi, H, W, 3)
 
     # Clips stream (S_T): videos that are not image-only, a random clip of each.
     clips = indexed
@@ -403,12 +415,11 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
             out[f"clip_{label}"] = tf.cast(example[label], tf.int64)
         return out
 
-    clips = clips.enumerate().map(sample_clip, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    clips = clips.batch(video_batch_size, drop_remainder=True, num_parallel_calls=tf.data.AUTOTUNE,
-                        deterministic=True)  # (Bv, L, H, W, 3)
+    clips = clips.enumerate().map(sample_clip, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
+    clips = clips.batch(video_batch_size, drop_remainder=True)  # (Bv, L, H, W, 3)
 
     ds = tf.data.Dataset.zip(frames, clips).map(lambda f, c: {FRAMES: f, **c})
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return _bounded(ds)
 
 
 def frames(name: str, split: str, labels: tuple[str, ...] = (), *, batch_size: int,
@@ -446,10 +457,10 @@ def frames(name: str, split: str, labels: tuple[str, ...] = (), *, batch_size: i
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    ds = ds.map(split_video, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    ds = ds.map(split_video, num_parallel_calls=PARALLEL_CALLS, deterministic=True).unbatch()
     if shuffle:
         ds = ds.shuffle(frame_shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.map(lambda images, labels_: (_to_model_range(images, image_size, info.image_shape[:2]), labels_),
-                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+                num_parallel_calls=PARALLEL_CALLS, deterministic=True)
+    return _bounded(ds)

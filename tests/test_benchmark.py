@@ -64,3 +64,26 @@ def test_tiny_benchmark_reports_every_model(tmp_path):
     # The evaluation read real videos (judge_fd) and ran every metric of a video GAN but FVD.
     assert measured["evaluate"]["metrics"] == ["disentanglement", "inception_score", "judge_fd"]
     assert measured["export"]["saved_model_mib"] > 0
+
+
+COMPARE = os.path.join(os.path.dirname(SCRIPT), "compare.py")
+
+
+def test_compare_without_torch_times_rjkeras_and_says_why(tmp_path):
+    output = tmp_path / "compare.json"
+    result = subprocess.run(
+        [sys.executable, COMPARE, "--settings=dsa_small", "--models=dsa", "--steps=2",
+         "--torch_python=", f"--json={output}"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    row = _table_rows(result.stdout)["dsa_small"]
+    assert row["model"] == "dsa" and float(row["rjkeras s/step"]) > 0 and row["ratio"] == "n/a"
+    assert "PyTorch side not measured: --torch_python is empty" in result.stdout
+    saved = json.loads(output.read_text())
+    assert [r["model"] for r in saved["rows"]] == ["dsa"] and saved["torch_skipped"]
+
+
+def test_compare_refuses_an_unknown_setting():
+    result = subprocess.run([sys.executable, COMPARE, "--settings=sprites_huge"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --settings: unknown sprites_huge")

@@ -119,6 +119,26 @@ def _mixed(x, block: str):
     return layers.Concatenate(axis=-1, name=block)([branch_0, branch_1, branch_2, branch_3])
 
 
+class MinFrames(layers.Layer):
+    """Refuses videos shorter than MIN_FRAMES, which the final VALID pool cannot take.
+
+    What a short video does without it depends on the CPU's kernels (an error on one host, NaN
+    logits on another), so the network checks its own precondition: a ValueError where the length
+    is known when the graph is built, an InvalidArgumentError with the same message otherwise.
+    """
+
+    def call(self, videos):
+        message = f"I3D needs videos of at least {MIN_FRAMES} frames (B, T >= {MIN_FRAMES}, H, W, 3)"
+        frames = videos.shape[1]
+        if frames is not None:
+            if frames < MIN_FRAMES:
+                raise ValueError(f"{message}, got {frames} frames")
+            return videos
+        check = tf.debugging.assert_greater_equal(tf.shape(videos)[1], MIN_FRAMES, message=message)
+        with tf.control_dependencies([check]):
+            return tf.identity(videos)
+
+
 def i3d(num_classes: int = NUM_CLASSES, name: str = "inception_i3d") -> keras.Model:
     """The I3D RGB network: videos (B, T, H, W, 3) in [-1, 1] -> logits (B, num_classes).
 
@@ -133,6 +153,7 @@ def i3d(num_classes: int = NUM_CLASSES, name: str = "inception_i3d") -> keras.Mo
     spatial squeeze would fail there).
     """
     x = inputs = keras.Input((None, None, None, 3), name="videos")
+    x = MinFrames(name="min_frames")(x)
     x = _unit(x, 64, 7, "Conv3d_1a_7x7", strides=2)
     x = layers.MaxPooling3D((1, 3, 3), strides=(1, 2, 2), padding="same", name="MaxPool3d_2a_3x3")(x)
     x = _unit(x, 64, 1, "Conv3d_2b_1x1")

@@ -199,6 +199,69 @@ class ConcatZeroPadding3D(layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
+def temporal_taps_conv(x, kernel, spatial_strides=(1, 1)):
+    """A VALID 3D convolution of stride (1, sh, sw) as a sum over its kt temporal taps of 2D ones.
+
+    y[:, t] = sum_k conv2d(x[:, t + k], kernel[k]): each tap is one Conv2D over all
+    B x T_out frames at once, so only 2D kernels run (forward and backward), which are fast on
+    every CPU backend. Exactly Conv3D's arithmetic up to the order of the sums.
+
+    Args:
+      x: (B, T, H, W, C) videos, already padded.
+      kernel: (kt, kh, kw, C, F), Conv3D's layout.
+    Returns:
+      (B, T - kt + 1, H', W', F).
+    """
+    taps = kernel.shape[0]
+    shape = tf.shape(x)
+    batch, steps = shape[0], shape[1] - taps + 1
+    frames = lambda k: tf.reshape(x[:, k:k + steps], tf.concat([[-1], shape[2:]], 0))  # noqa: E731
+    y = tf.add_n([tf.nn.conv2d(frames(k), kernel[k], (1,) + tuple(spatial_strides) + (1,), "VALID")
+                  for k in range(taps)])  # (B * T_out, H', W', F)
+    return tf.reshape(y, tf.concat([[batch, steps], tf.shape(y)[1:]], 0))
+
+
+class VideoConv3D(layers.Conv3D):
+    """Conv3D (VALID, stride 1 in time) computed as Conv2Ds on the CPU, natively on a GPU.
+
+    The same layer and weights as `layers.Conv3D` (checkpoints are interchangeable); only how the
+    product is computed differs. On the CPU, TensorFlow 2.21's Conv3D is neither fast nor, with
+    oneDNN, always right, so `temporal_taps_conv` computes it there:
+    - without oneDNN (off by default on many x86 CPUs, and on Arm) Conv3D runs Eigen's kernel,
+      whose speed swings 10-20x with the shape: fast at MoCoGAN's 16 frames, 64x64, batch 3; a
+      D_V step took 2.4-5.5 s on the 8-frame and 32x32 presets, where Conv2Ds take 0.2-0.7 s;
+    - with oneDNN, Conv3D's gradients for an 8-frame 32x32 D_V at its initial weights were up to
+      7% off a float64 computation, while the Conv2D form was within 1e-6
+      (`tests/test_gan_networks.py` holds the float64 check).
+
+    Args:
+      formulation: "auto" (native on a GPU, Conv2D taps elsewhere), "conv3d" or "conv2d_taps".
+    """
+
+    FORMULATIONS = ("auto", "conv3d", "conv2d_taps")
+
+    def __init__(self, *args, formulation: str = "auto", **kwargs):
+        super().__init__(*args, **kwargs)
+        if formulation not in self.FORMULATIONS:
+            raise ValueError(f"formulation must be one of {self.FORMULATIONS}, got {formulation!r}")
+        if self.strides[0] != 1 or self.padding != "valid" or self.dilation_rate != (1, 1, 1):
+            raise ValueError("VideoConv3D takes VALID convolutions of stride 1 in time, undilated")
+        self.formulation = formulation
+
+    def _uses_taps(self) -> bool:
+        if self.formulation != "auto":
+            return self.formulation == "conv2d_taps"
+        return not tf.config.list_logical_devices("GPU")
+
+    def convolution_op(self, inputs, kernel):
+        if self._uses_taps():
+            return temporal_taps_conv(inputs, kernel, self.strides[1:])
+        return super().convolution_op(inputs, kernel)
+
+    def get_config(self):
+        return {**super().get_config(), "formulation": self.formulation}
+
+
 def video_discriminator_paddings(num_frames: int) -> list[tuple[int, int]]:
     """Temporal zero-padding (before, after) of D_V's four strided convs for a clip length.
 
@@ -216,7 +279,8 @@ def video_discriminator_paddings(num_frames: int) -> list[tuple[int, int]]:
 
 
 def video_discriminator(num_frames: int = 16, image_size: int = 64, channels: int = 3, ndf: int = 64,
-                        num_categories: int = 0, name: str = "video_discriminator"):
+                        num_categories: int = 0, name: str = "video_discriminator",
+                        formulation: str = "auto"):
     """D_V: a clip (T, H, W, channels) -> logits (1 + num_categories,): real/fake, then categories.
 
     MoCoGAN's VideoDiscriminator (CategoricalVideoDiscriminator when num_categories > 0), no biases:
@@ -231,6 +295,7 @@ def video_discriminator(num_frames: int = 16, image_size: int = 64, channels: in
     At 32x32 the layers end at 2x2 and the last kernel is (4, 2, 2). Where the last conv leaves
     more than one position (T > 16: windows of 16 frames; image_size > 64: spatial patches), the
     logits are averaged over them, so the output is always (B, 1 + num_categories).
+    Every conv is a `VideoConv3D`: `formulation` picks how it is computed, never what.
     """
     _check_discriminator_size(image_size)
     paddings = video_discriminator_paddings(num_frames)
@@ -238,14 +303,15 @@ def video_discriminator(num_frames: int = 16, image_size: int = 64, channels: in
     for i, (width, pad) in enumerate(zip((ndf, 2 * ndf, 4 * ndf, 8 * ndf), paddings)):
         # Conv3D cannot mix valid time with padded space: pad explicitly as PyTorch's (t, 1, 1).
         x = ConcatZeroPadding3D((pad, (1, 1), (1, 1)), name=f"conv{i}_pad")(x)
-        x = layers.Conv3D(width, KERNEL, strides=(1, 2, 2), padding="valid", use_bias=False,
-                          kernel_initializer=torch_initializer(), name=f"conv{i}")(x)
+        x = VideoConv3D(width, KERNEL, strides=(1, 2, 2), padding="valid", use_bias=False,
+                        kernel_initializer=torch_initializer(), name=f"conv{i}",
+                        formulation=formulation)(x)
         if i > 0:
             x = batch_norm(name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(LEAK, name=f"conv{i}_act")(x)
     last_kernel = tuple(min(KERNEL, size) for size in x.shape[1:4])
-    x = layers.Conv3D(1 + num_categories, last_kernel, padding="valid", use_bias=False,
-                      kernel_initializer=torch_initializer(), name="logits")(x)
+    x = VideoConv3D(1 + num_categories, last_kernel, padding="valid", use_bias=False,
+                    kernel_initializer=torch_initializer(), name="logits", formulation=formulation)(x)
     x = layers.GlobalAveragePooling3D(name="mean_over_windows")(x)  # (1 + K,); exact for 1x1x1
     return keras.Model(inputs, x, name=name)
 

@@ -1,0 +1,166 @@
+"""rjkeras' train step beside the PyTorch reference's iteration, per preset shape, in one run.
+
+    python benchmarks/compare.py                                   # every setting
+    python benchmarks/compare.py --settings=sprites_small,dsa_small --models=mocogan,rjgan
+    python benchmarks/compare.py --torch_python=~/torchenv/bin/python --json=compare.json
+
+The PyTorch side is the shared reference script (`--reference`, by default
+`../shared/bench/pytorch_reference.py` beside the repository), run by a Python that has torch
+(`--torch_python`; torch is never a dependency of rjkeras). Without one, only rjkeras' column is
+measured and the table says why. Both sides time the same architectures and batches on
+in-memory random inputs; rjkeras' side is `benchmarks/benchmark.py` (one subprocess per model,
+its median s/step and peak resident memory). Settings, as the reference names them:
+
+  mocogan_i      MoCoGAN's official defaults: 64x64, 16 frames, image/video batch 10/3, 6 categories
+  mocogan_ii     the 16-frame presets: 64x64, 16 frames, 16/16
+  sprites_paper  the paper-size Sprites presets: 64x64, 8 frames, 16/16
+  sprites_small  --size=small: 32x32, 8 frames, ngf/ndf 32, 16/8
+  dsa            DSA at the paper's size: batch 25, 8 frames, 64x64
+  dsa_small      the VAEs' --size=small: batch 16, 8 frames, 32x32
+
+The GAN settings time MoCoGAN, RJGAN and RMoCoGAN (the same networks, other latents; mocogan_i
+MoCoGAN alone, whose categories the others lack); the DSA settings DSA and RJVAE. "ratio" is rjkeras' s/step over PyTorch's s/iteration (below 1: faster).
+Compare figures from one run only: hosts differ by 2x from one day to the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from absl import app, flags
+
+from rjkeras.errors import UserError, fail, parse_only_flags
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_REFERENCE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "bench",
+                                 "pytorch_reference.py")
+GANS, VAES = ("mocogan", "rjgan", "rmocogan"), ("dsa", "rjvae")
+# Each setting: the models it times and `benchmark.py` flags that give the reference's shapes.
+SETTINGS = {
+    "mocogan_i": (("mocogan",), ["--size=paper", "--batch_size=3", "--set=model.image_batch_size=10",
+                         "--set=model.category_dim=6"]),
+    "mocogan_ii": (GANS, ["--size=paper"]),  # benchmark.py's paper GANs: 16 frames, 16/16
+    "sprites_paper": (GANS, ["--size=paper", "--set=model.clip_length=8"]),
+    "sprites_small": (GANS, ["--size=small"]),
+    "dsa": (VAES, ["--size=paper"]),
+    "dsa_small": (VAES, ["--size=small"]),
+}
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("settings", list(SETTINGS), "Settings to time (the reference's names).")
+flags.DEFINE_list("models", None, "rjkeras models to time per setting; default: the setting's family.")
+flags.DEFINE_string("reference", DEFAULT_REFERENCE, "The PyTorch reference script.")
+flags.DEFINE_string("torch_python", os.path.expanduser("~/torchenv/bin/python"),
+                    "A Python interpreter that can import torch; empty: skip the PyTorch side.")
+flags.DEFINE_integer("steps", None, "Timed steps per model (benchmark.py's default if unset).")
+flags.DEFINE_integer("iters", 5, "Timed iterations of the PyTorch reference.")
+flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def torch_status() -> str | None:
+    """None when the PyTorch side can run, else why not."""
+    if not FLAGS.torch_python:
+        return "--torch_python is empty"
+    python = shutil.which(os.path.expanduser(FLAGS.torch_python))
+    if not python:
+        return f"--torch_python={FLAGS.torch_python} is not an interpreter"
+    if not os.path.exists(FLAGS.reference):
+        return f"--reference={FLAGS.reference} does not exist"
+    probe = subprocess.run([python, "-c", "import torch"], capture_output=True, text=True)
+    if probe.returncode:
+        return f"{python} cannot import torch (python3 -m venv ~/torchenv && ~/torchenv/bin/pip install torch numpy)"
+    return None
+
+
+def run_reference(setting: str, scratch: str) -> dict | None:
+    out = os.path.join(scratch, f"torch_{setting}.json")
+    command = [shutil.which(os.path.expanduser(FLAGS.torch_python)), FLAGS.reference,
+               f"--settings={setting}", f"--iters={FLAGS.iters}", f"--json={out}"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode or not os.path.exists(out):
+        _say(f"  PyTorch {setting}: failed\n{result.stderr[-2000:]}")
+        return None
+    with open(out) as f:
+        rows = json.load(f)
+    return rows[0] if rows else None
+
+
+def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict]:
+    out = os.path.join(scratch, f"rjkeras_{setting}.json")
+    command = [sys.executable, os.path.join(HERE, "benchmark.py"), f"--models={','.join(models)}",
+               "--pipeline_batches=0", "--commands=", "--noflops", f"--json={out}",
+               *SETTINGS[setting][1]]
+    command += [f"--steps={FLAGS.steps}"] if FLAGS.steps else []
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode or not os.path.exists(out):
+        _say(f"  rjkeras {setting}: failed\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        return {}
+    with open(out) as f:
+        return {row["model"]: row for row in json.load(f)["models"]}
+
+
+def markdown(rows: list[dict], why_no_torch: str | None) -> str:
+    lines = ["| setting | model | rjkeras s/step | PyTorch s/it | ratio | rjkeras peak MiB | PyTorch peak MiB |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        torch_s, torch_mib = r.get("torch_s"), r.get("torch_peak_mib")
+        ratio = f"{r['rjkeras_s'] / torch_s:.2f}" if torch_s else "n/a"
+        lines.append(f"| {r['setting']} | {r['model']} | {r['rjkeras_s']:.3f} | "
+                     f"{f'{torch_s:.3f}' if torch_s else 'n/a'} | {ratio} | {r['rjkeras_peak_mib']:.0f} | "
+                     f"{f'{torch_mib:.0f}' if torch_mib else 'n/a'} |")
+    if why_no_torch:
+        lines.append(f"\nPyTorch side not measured: {why_no_torch}.")
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    try:
+        unknown = [s for s in FLAGS.settings if s not in SETTINGS]
+        if unknown:
+            raise UserError(f"--settings: unknown {', '.join(unknown)}; choose from {', '.join(SETTINGS)}")
+        why_no_torch = torch_status()
+        if why_no_torch:
+            _say(f"PyTorch side skipped: {why_no_torch}")
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="rjkeras_compare_") as scratch:
+            for setting in FLAGS.settings:
+                family = SETTINGS[setting][0]
+                models = [m for m in (FLAGS.models or family) if m in family]
+                if not models:
+                    continue
+                _say(f"[{setting}] rjkeras: {', '.join(models)}")
+                ours = run_rjkeras(setting, models, scratch)
+                theirs = None
+                if not why_no_torch:
+                    _say(f"[{setting}] PyTorch reference")
+                    theirs = run_reference(setting, scratch)
+                for model in models:
+                    if model not in ours:
+                        continue
+                    row = {"setting": setting, "model": model, "rjkeras_s": ours[model]["s_per_step"],
+                           "rjkeras_peak_mib": ours[model]["peak_rss_mib"]}
+                    if theirs:
+                        row.update(torch_s=theirs["median_s"], torch_peak_mib=theirs["peak_rss_mib"])
+                    rows.append(row)
+                    _say(f"[{setting}] {model}: rjkeras {row['rjkeras_s']:.3f} s/step"
+                         + (f", PyTorch {theirs['median_s']:.3f} s/it" if theirs else ""))
+    except UserError as e:
+        fail(e)
+    _say("\n" + markdown(rows, why_no_torch))
+    if FLAGS.json:
+        with open(FLAGS.json, "w") as f:
+            json.dump({"rows": rows, "torch_skipped": why_no_torch}, f, indent=1)
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_only_flags)
