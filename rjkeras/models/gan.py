@@ -220,7 +220,11 @@ class VideoGAN(TrainableModel):
     def _apply(self, optimizer, tape, loss, variables):
         grads = tape.gradient(loss, variables)
         if self.weight_decay:
-            grads = [g + self.weight_decay * v for g, v in zip(grads, variables)]
+            # The replicas' gradients are summed: each adds its share of the decay, so N replicas
+            # decay as one device does (PyTorch's Adam(weight_decay) on the whole batch).
+            replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+            decay = self.weight_decay / replicas
+            grads = [g + decay * v for g, v in zip(grads, variables)]
         optimizer.apply_gradients(zip(grads, variables))
 
     def _instance_noise(self, x, seed):
