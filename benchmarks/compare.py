@@ -101,8 +101,10 @@ def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict
                *SETTINGS[setting][1]]
     command += [f"--steps={FLAGS.steps}"] if FLAGS.steps else []
     result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode or not os.path.exists(out):
-        _say(f"  rjkeras {setting}: failed\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    if result.returncode:  # its table still holds the models that ran
+        _say(f"  rjkeras {setting}: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'failed'}")
+    if not os.path.exists(out):
+        _say(f"  rjkeras {setting}: no results\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
         return {}
     with open(out) as f:
         return {row["model"]: row for row in json.load(f)["models"]}

@@ -401,8 +401,7 @@ def _video_discriminator_outputs(dtype, formulation, num_frames, image_size, ndf
 
 
 @pytest.mark.parametrize("num_frames, image_size, ndf, categories", [
-    (16, 64, 64, 6),  # MoCoGAN's official setting (categorical D_V)
-    (16, 64, 64, 0),  # the 16-frame presets (MUG, NIR, Weizmann)
+    (16, 64, 64, 6),  # MoCoGAN's official setting (categorical D_V); the 16-frame presets' shapes
     (8, 64, 64, 0),  # the paper-size Sprites presets: padded (1, 1) a layer
     (8, 32, 32, 0),  # the small presets
 ])

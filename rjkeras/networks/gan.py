@@ -230,8 +230,8 @@ class VideoConv3D(layers.Conv3D):
     - without oneDNN (off by default on many x86 CPUs, and on Arm) Conv3D runs Eigen's kernel,
       whose speed swings 10-20x with the shape: fast at MoCoGAN's 16 frames, 64x64, batch 3; a
       D_V step took 2.4-5.5 s on the 8-frame and 32x32 presets, where Conv2Ds take 0.2-0.7 s;
-    - with oneDNN, Conv3D's gradients for an 8-frame 32x32 D_V at its initial weights were up to
-      7% off a float64 computation, while the Conv2D form was within 1e-6
+    - with oneDNN, Conv3D's gradients for the 8-frame D_V (32x32 and 64x64) at its initial weights
+      were up to 7% off a float64 computation, while the Conv2D form was within 1e-6
       (`tests/test_gan_networks.py` holds the float64 check).
 
     Args:
