@@ -66,24 +66,24 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def torch_status() -> str | None:
-    """None when the PyTorch side can run, else why not."""
+def torch_python() -> tuple[str | None, str | None]:
+    """(the interpreter that runs the PyTorch side, None) or (None, why it cannot run)."""
     if not FLAGS.torch_python:
-        return "--torch_python is empty"
+        return None, "--torch_python is empty"
     python = shutil.which(os.path.expanduser(FLAGS.torch_python))
     if not python:
-        return f"--torch_python={FLAGS.torch_python} is not an interpreter"
+        return None, f"--torch_python={FLAGS.torch_python} is not an interpreter"
     if not os.path.exists(FLAGS.reference):
-        return f"--reference={FLAGS.reference} does not exist"
-    probe = subprocess.run([python, "-c", "import torch"], capture_output=True, text=True)
-    if probe.returncode:
-        return f"{python} cannot import torch (python3 -m venv ~/torchenv && ~/torchenv/bin/pip install torch numpy)"
-    return None
+        return None, f"--reference={FLAGS.reference} does not exist"
+    if subprocess.run([python, "-c", "import torch"], capture_output=True).returncode:
+        return None, (f"{python} cannot import torch (python3 -m venv ~/torchenv && "
+                      "~/torchenv/bin/pip install torch numpy)")
+    return python, None
 
 
-def run_reference(setting: str, scratch: str) -> dict | None:
+def run_reference(python: str, setting: str, scratch: str) -> dict | None:
     out = os.path.join(scratch, f"torch_{setting}.json")
-    command = [shutil.which(os.path.expanduser(FLAGS.torch_python)), FLAGS.reference,
+    command = [python, FLAGS.reference,
                f"--settings={setting}", f"--iters={FLAGS.iters}", f"--json={out}"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode or not os.path.exists(out):
@@ -130,7 +130,7 @@ def main(argv):
         unknown = [s for s in FLAGS.settings if s not in SETTINGS]
         if unknown:
             raise UserError(f"--settings: unknown {', '.join(unknown)}; choose from {', '.join(SETTINGS)}")
-        why_no_torch = torch_status()
+        python, why_no_torch = torch_python()
         if why_no_torch:
             _say(f"PyTorch side skipped: {why_no_torch}")
         rows = []
@@ -145,7 +145,7 @@ def main(argv):
                 theirs = None
                 if not why_no_torch:
                     _say(f"[{setting}] PyTorch reference")
-                    theirs = run_reference(setting, scratch)
+                    theirs = run_reference(python, setting, scratch)
                 for model in models:
                     if model not in ours:
                         continue

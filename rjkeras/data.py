@@ -41,8 +41,8 @@ from rjkeras import prepare
 from rjkeras.errors import UserError
 
 VIDEO = "video"
-# What a pipeline holds in flight is fixed here, not autotuned: tf.data's autotuner grows parallelism
-# and prefetch buffers with the host (one 2-core host held 3x the memory of another on the same pass).
+# What a pipeline holds in flight is fixed here, not autotuned: tf.data's autotuner sizes parallelism
+# and prefetch buffers by the host's speed and free memory, so a stated budget could not hold.
 PARALLEL_CALLS = 4  # elements a parallel map computes at once
 PREFETCH_BATCHES = 2
 # Output batches a pipeline may hold in flight, with margin: the prefetched batches, a batch being
