@@ -19,8 +19,13 @@ its median s/step and peak resident memory). Settings, as the reference names th
   dsa_small      the VAEs' --size=small: batch 16, 8 frames, 32x32
 
 The GAN settings time MoCoGAN, RJGAN and RMoCoGAN (the same networks, other latents; mocogan_i
-MoCoGAN alone, whose categories the others lack); the DSA settings DSA and RJVAE. "ratio" is rjkeras' s/step over PyTorch's s/iteration (below 1: faster).
-Compare figures from one run only: hosts differ by 2x from one day to the next.
+MoCoGAN alone, whose categories the others lack); the DSA settings DSA and RJVAE. "ratio" is
+rjkeras' s/step over PyTorch's s/iteration (below 1: faster).
+
+`--networks` also times each GAN setting's networks alone, forward + backward of their output's
+mean inside one `tf.function`, on the reference's inputs: D_V on the video batch, D_I and G_I on
+image batch x clip length frames (latents for G_I). Compare figures from one run only: hosts
+differ by 2x from one day to the next.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from absl import app, flags
 
@@ -60,6 +67,14 @@ flags.DEFINE_string("torch_python", os.path.expanduser("~/torchenv/bin/python"),
 flags.DEFINE_integer("steps", None, "Timed steps per model (benchmark.py's default if unset).")
 flags.DEFINE_integer("iters", 5, "Timed iterations of the PyTorch reference.")
 flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+flags.DEFINE_bool("networks", False, "Also time D_V, D_I and G_I alone at each GAN setting's shapes.")
+flags.DEFINE_string("network_worker", None, "Internal: time one setting's networks in this process.")
+
+# The reference's GAN settings: image size, ngf = ndf, image batch, video batch, clip length,
+# categories (its GAN table; D_V's temporal padding follows from the clip length here).
+NETWORK_SHAPES = {"mocogan_i": (64, 64, 10, 3, 16, 6), "mocogan_ii": (64, 64, 16, 16, 16, 0),
+                  "sprites_paper": (64, 64, 16, 16, 8, 0), "sprites_small": (32, 32, 16, 8, 8, 0)}
+NETWORKS = ("D_V", "D_I", "G_I")
 
 
 def _say(message: str) -> None:
@@ -85,6 +100,7 @@ def run_reference(python: str, setting: str, scratch: str) -> dict | None:
     out = os.path.join(scratch, f"torch_{setting}.json")
     command = [python, FLAGS.reference,
                f"--settings={setting}", f"--iters={FLAGS.iters}", f"--json={out}"]
+    command += ["--networks"] if FLAGS.networks and setting in NETWORK_SHAPES else []
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode or not os.path.exists(out):
         _say(f"  PyTorch {setting}: failed\n{result.stderr[-2000:]}")
@@ -110,6 +126,78 @@ def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict
         return {row["model"]: row for row in json.load(f)["models"]}
 
 
+def time_networks(setting: str, repeats: int = 5) -> dict[str, float]:
+    """Median seconds of forward + backward of each network alone at the setting's shapes."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    import tensorflow as tf
+
+    from rjkeras.networks import gan
+
+    size, width, image_batch, video_batch, length, categories = NETWORK_SHAPES[setting]
+    latent_dim = 60 + categories  # the reference's: z_C 50 + z_M 10 (+ the one-hot z_A)
+    rng = np.random.default_rng(0)
+    nets = {"D_V": (gan.video_discriminator(length, size, ndf=width, num_categories=categories),
+                    rng.uniform(-1, 1, (video_batch, length, size, size, 3))),
+            "D_I": (gan.image_discriminator(size, ndf=width),
+                    rng.uniform(-1, 1, (image_batch * length, size, size, 3))),
+            "G_I": (gan.image_generator(latent_dim, size, ngf=width),
+                    rng.standard_normal((image_batch * length, latent_dim)))}
+    seconds = {}
+    for name, (net, x) in nets.items():
+        x = tf.constant(x, tf.float32)
+
+        @tf.function
+        def forward_backward(x, net=net):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.reduce_mean(net(x, training=True))
+            return tape.gradient(y, [x] + net.trainable_variables)[0]
+
+        forward_backward(x), forward_backward(x)  # trace, warm up
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            forward_backward(x).numpy()
+            times.append(time.perf_counter() - start)
+        seconds[name] = statistics.median(times)
+    return seconds
+
+
+def run_rjkeras_networks(setting: str, scratch: str) -> dict[str, float]:
+    out = os.path.join(scratch, f"rjkeras_networks_{setting}.json")
+    result = subprocess.run([sys.executable, os.path.abspath(__file__), f"--network_worker={setting}",
+                             f"--json={out}"], capture_output=True, text=True)
+    if result.returncode or not os.path.exists(out):
+        _say(f"  rjkeras networks {setting}: failed\n{result.stderr[-2000:]}")
+        return {}
+    with open(out) as f:
+        return json.load(f)
+
+
+def networks_markdown(rows: list[dict]) -> str:
+    lines = ["| setting | network | input | rjkeras ms | PyTorch ms | ratio |", "|---|---|---|---:|---:|---:|"]
+    for r in rows:
+        torch_s = r.get("torch_s")
+        lines.append(f"| {r['setting']} | {r['network']} | {r['input']} | {1000 * r['rjkeras_s']:.0f} | "
+                     + (f"{1000 * torch_s:.0f} | {r['rjkeras_s'] / torch_s:.2f} |" if torch_s else "n/a | n/a |"))
+    return "\n".join(lines)
+
+
+def network_rows(setting: str, ours: dict[str, float], theirs: dict | None) -> list[dict]:
+    size, _, image_batch, video_batch, length, _ = NETWORK_SHAPES[setting]
+    inputs = {"D_V": f"{video_batch}x{length}x{size}x{size}", "D_I": f"{image_batch * length}x{size}x{size}",
+              "G_I": f"{image_batch * length} latents"}
+    rows = []
+    for name in NETWORKS:
+        if name in ours:
+            row = {"setting": setting, "network": name, "input": inputs[name], "rjkeras_s": ours[name]}
+            if theirs and f"{name}_fwd_bwd_s" in theirs:
+                row["torch_s"] = theirs[f"{name}_fwd_bwd_s"]
+            rows.append(row)
+    return rows
+
+
 def markdown(rows: list[dict], why_no_torch: str | None) -> str:
     lines = ["| setting | model | rjkeras s/step | PyTorch s/it | ratio | rjkeras peak MiB | PyTorch peak MiB |",
              "|---|---|---:|---:|---:|---:|---:|"]
@@ -126,6 +214,11 @@ def markdown(rows: list[dict], why_no_torch: str | None) -> str:
 
 def main(argv):
     del argv
+    if FLAGS.network_worker:
+        seconds = time_networks(FLAGS.network_worker)
+        with open(FLAGS.json, "w") as f:
+            json.dump(seconds, f)
+        return
     try:
         unknown = [s for s in FLAGS.settings if s not in SETTINGS]
         if unknown:
@@ -133,7 +226,7 @@ def main(argv):
         python, why_no_torch = torch_python()
         if why_no_torch:
             _say(f"PyTorch side skipped: {why_no_torch}")
-        rows = []
+        rows, net_rows = [], []
         with tempfile.TemporaryDirectory(prefix="rjkeras_compare_") as scratch:
             for setting in FLAGS.settings:
                 family = SETTINGS[setting][0]
@@ -156,12 +249,17 @@ def main(argv):
                     rows.append(row)
                     _say(f"[{setting}] {model}: rjkeras {row['rjkeras_s']:.3f} s/step"
                          + (f", PyTorch {theirs['median_s']:.3f} s/it" if theirs else ""))
+                if FLAGS.networks and setting in NETWORK_SHAPES:
+                    _say(f"[{setting}] rjkeras networks alone")
+                    net_rows += network_rows(setting, run_rjkeras_networks(setting, scratch), theirs)
     except UserError as e:
         fail(e)
     _say("\n" + markdown(rows, why_no_torch))
+    if net_rows:
+        _say("\nEach network alone (forward + backward):\n\n" + networks_markdown(net_rows))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:
-            json.dump({"rows": rows, "torch_skipped": why_no_torch}, f, indent=1)
+            json.dump({"rows": rows, "networks": net_rows, "torch_skipped": why_no_torch}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,12 @@ class VAEConfig:
     feature_dim: int = 2048  # per-frame feature size after the encoder's dense layers
     summary_prior_scale: float = 1.0  # sigma in p(mu) = N(0, sigma^2 I)
     frame_scale: float = 0.7071  # std of the Gaussian frame likelihood; 1/sqrt(2) = DSA's summed MSE
+    # What p(d_t | d_<t) is fed in the ELBO: "posterior" (the posterior's samples, the ELBO's KL) or
+    # "prior" (its own samples, rolled out as the DSA code the paper compared with does).
+    prior_inputs: str = "posterior"
+
+
+PRIOR_INPUTS = ("posterior", "prior")
 
 
 @dataclasses.dataclass
@@ -314,6 +320,8 @@ def validate(config: Config) -> None:
         for name in ("summary_dim", "residual_dim", "hidden_dim", "conv_channels", "feature_dim"):
             if getattr(m, name) < 1:
                 raise UserError(f"model.{name}={getattr(m, name)}: must be at least 1")
+        if m.prior_inputs not in PRIOR_INPUTS:
+            raise UserError(f"model.prior_inputs={m.prior_inputs!r}: choose {' or '.join(PRIOR_INPUTS)}")
         if m.summary_prior_scale <= 0 or m.frame_scale <= 0:
             raise UserError("model.summary_prior_scale and model.frame_scale must be positive")
         if config.model_name == "rjvae" and m.residual_dim != m.summary_dim:

@@ -291,6 +291,41 @@ def image_only_videos(num_videos: int, image_fraction: float, seed: int) -> np.n
     return rank < count
 
 
+RAW_VIDEO = "video_id"  # natural-video builders: the raw video a stored clip was cut from
+
+
+def raw_video_ids(builder, split: str) -> np.ndarray | None:
+    """Each stored example's raw video (its `video_id`), in the unshuffled order of the split;
+    None where every example is a video of its own (no `video_id` feature: Sprites, synthetic).
+
+    MUG, NIR and Weizmann store several (overlapping) clips per raw take; one pass over the
+    split reads their ids (the videos stay compressed and undecoded).
+    """
+    if RAW_VIDEO not in builder.info.features:
+        return None
+    ids = _read_encoded(builder, split, shuffle_files=False, seed=0).map(lambda example: example[RAW_VIDEO])
+    return np.concatenate([batch.numpy() for batch in ids.batch(65536)] or [np.zeros(0, np.int32)])
+
+
+def image_only_examples(raw_ids: np.ndarray | None, num_examples: int, image_fraction: float,
+                        seed: int) -> tuple[np.ndarray, int, int]:
+    """Which stored examples the mixed mode keeps out of the clips stream, chosen by raw video.
+
+    The paper withholds the motion of half the *videos*: every clip of an image-only raw video
+    is image-only, so D_V never sees a clip of one. The raw videos (distinct `raw_ids`, sorted)
+    are ranked by `image_only_videos`; without raw ids each example is its own video.
+
+    Returns:
+      (bool (num_examples,) by position in the unshuffled split, image-only raw videos, raw videos).
+    """
+    if raw_ids is None:
+        image_only = image_only_videos(num_examples, image_fraction, seed)
+        return image_only, int(image_only.sum()), num_examples
+    distinct, position = np.unique(raw_ids, return_inverse=True)
+    chosen = image_only_videos(len(distinct), image_fraction, seed)
+    return chosen[position], int(chosen.sum()), len(distinct)
+
+
 def _sub_seed(seed: int, stream: int) -> int:
     """An independent op seed per random stream of one pipeline (shuffles, clip starts)."""
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0] >> 1)
@@ -315,8 +350,10 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
 
     Mixed mode (paper section 5.1): `image_fraction` of the split's videos are "broken into single
     frames": they feed the frames stream only, never the clips stream, while the frames stream
-    draws from all videos. Which ones is fixed by `split_seed` (see `image_only_videos`), not by
-    `seed`: a trainer that reseeds the streams on resume keeps the same split. The paper's 1:1
+    draws from all videos. Videos are raw videos: where a builder stores several clips of one
+    take (MUG, NIR, Weizmann: their `video_id`), all of its clips are image-only or none is
+    (`image_only_examples`). Which ones is fixed by `split_seed` (see `image_only_videos`), not
+    by `seed`: a trainer that reseeds the streams on resume keeps the same split. The paper's 1:1
     mixture is image_fraction=0.5.
 
     Args:
@@ -326,7 +363,7 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
       video_batch_size: clips per batch (Bv).
       clip_length: frames per clip (L); at most the dataset's frames per video.
       clip_stride: frames between consecutive clip frames (1: contiguous).
-      image_fraction: share of videos used as images only, in [0, 1).
+      image_fraction: share of (raw) videos used as images only, in [0, 1).
       image_size: frames are resized bilinearly to (image_size, image_size), antialiased when
         shrinking; the stored size keeps them as they are.
       shuffle: shuffle videos and frames (deterministic given `seed`, reshuffled every epoch).
@@ -357,14 +394,17 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
     if unknown:
         raise UserError(f"unknown label {unknown[0]!r} of dataset {name!r}; choose from: "
                         f"{', '.join(info.labels)}")
-    num_videos = builder.info.splits[split].num_examples
-    image_only = image_only_videos(num_videos, image_fraction, split_seed)
+    num_examples = builder.info.splits[split].num_examples
+    raw_ids = raw_video_ids(builder, split) if image_fraction else None
+    image_only, image_only_raw, num_raw = image_only_examples(raw_ids, num_examples, image_fraction,
+                                                              split_seed)
     if image_only.all():
-        raise UserError(f"image_fraction={image_fraction} leaves no video of the {num_videos} in "
+        raise UserError(f"image_fraction={image_fraction} leaves no video of the {num_raw} in "
                         f"{name} {split!r} for clips; lower it")
     if image_fraction:
-        logging.info("%s %s: %d of %d videos are image-only (image_fraction=%g)", name, split,
-                     image_only.sum(), num_videos, image_fraction)
+        logging.info("%s %s: %d of %d videos are image-only (%d of %d stored clips; "
+                     "image_fraction=%g)", name, split, image_only_raw, num_raw, image_only.sum(),
+                     num_examples, image_fraction)
     decode_video = _video_decoder(builder.info.features[VIDEO])
     stored_size = info.image_shape[:2]
 

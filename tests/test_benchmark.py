@@ -87,3 +87,12 @@ def test_compare_refuses_an_unknown_setting():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: --settings: unknown sprites_huge")
+
+
+def test_compare_times_each_gan_network_alone(tmp_path):
+    output = tmp_path / "networks.json"
+    result = subprocess.run([sys.executable, COMPARE, "--network_worker=sprites_small", f"--json={output}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    seconds = json.loads(output.read_text())
+    assert set(seconds) == {"D_V", "D_I", "G_I"} and all(s > 0 for s in seconds.values())

@@ -62,6 +62,7 @@ def test_diff_ignores_training_fields_and_data_location():
     ({"train.batch_size": 0}, "train.batch_size=0"),
     ({"data.image_size": 12}, "multiple of 8"),
     ({"model.residual_dim": 3}, "must equal model.summary_dim"),
+    ({"model.prior_inputs": "own"}, "model.prior_inputs='own': choose posterior or prior"),
 ])
 def test_invalid_configs_are_refused(overrides, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(".", r"\.")):

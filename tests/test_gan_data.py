@@ -1,7 +1,9 @@
 """Tests of the GAN input pipeline (`data.gan_inputs`) on synthetic_sprites/tiny16 (72 train videos
-of 16 frames) and tiny (8 frames): what the frames and clips streams hold, and the mixed mode."""
+of 16 frames) and tiny (8 frames): what the frames and clips streams hold, and the mixed mode (also
+on MUG's dummy release, whose takes give several stored clips each)."""
 
 import collections
+import pathlib
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from rjkeras import data
 from rjkeras.errors import UserError
 
 NUM_TRAIN = 72  # 8 characters x 9 (action, direction)
+MUG_DUMMY = pathlib.Path(__file__).parent.parent / "datasets" / "mug" / "dummy_data"
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +212,33 @@ def test_the_image_gan_reads_frames_only_over_all_frames(data_dir, train_videos)
     all_frames = {frame.tobytes() for video in videos for frame in video}
     seen = [frame.tobytes() for batch in batches for frame in batch]
     assert set(seen) <= all_frames and len(set(seen)) > 0.5 * len(all_frames)
+
+
+@pytest.fixture(scope="module")
+def mug_dir(tmp_path_factory):
+    """MUG's dummy release prepared: 4 raw training takes of 2 overlapping 16-frame clips each."""
+    path = str(tmp_path_factory.mktemp("mug"))
+    data.dataset_info("mug", data_dir=path, manual_dir=str(MUG_DUMMY))
+    return path
+
+
+def test_the_mixture_is_split_by_raw_video_not_by_stored_clip(mug_dir):
+    raw_ids = data.raw_video_ids(data.prepare.prepare("mug", data_dir=mug_dir), "train")
+    assert len(raw_ids) == 8 and len(set(raw_ids)) == 4  # 2 clips of each take
+    for split_seed in range(6):
+        ds = data.gan_inputs("mug", "train", data_dir=mug_dir, manual_dir=str(MUG_DUMMY),
+                             image_batch_size=4, video_batch_size=1, clip_length=16, repeat=False,
+                             image_fraction=0.5, split_seed=split_seed, labels=(data.RAW_VIDEO,))
+        clip_ids = [int(b[f"clip_{data.RAW_VIDEO}"][0]) for b in ds]
+        # 2 of the 4 takes give clips, each both of its clips; the other 2 give none: no take
+        # whose frames are image-only reaches D_V (a split per stored clip would cut across takes).
+        assert sorted(collections.Counter(clip_ids).values()) == [2, 2], (split_seed, clip_ids)
+        image_only, chosen, num_raw = data.image_only_examples(raw_ids, 8, 0.5, split_seed)
+        assert (chosen, num_raw) == (2, 4)
+        assert set(clip_ids) == set(raw_ids[~image_only]).difference(raw_ids[image_only])
+
+
+def test_without_raw_ids_each_stored_video_is_its_own():
+    image_only, chosen, num_raw = data.image_only_examples(None, 72, 0.5, seed=5)
+    np.testing.assert_array_equal(image_only, data.image_only_videos(72, 0.5, seed=5))
+    assert (chosen, num_raw) == (36, 72)

@@ -115,3 +115,45 @@ def test_encode_and_reconstruct_shapes(name, toy_videos):
     assert latents[f"{d}_loc"].shape == (2, 5, CONFIGS[name].residual_dim)
     assert np.all(latents[f"{d}_scale"].numpy() > 0)
     assert model.reconstruct(toy_videos[:2]).shape == (2, 8, 16, 16, 3)
+
+
+def test_dsa_reference_prior_is_rolled_out_on_its_own_samples(toy_videos):
+    """prior_inputs="prior" (the DSA code's): KL(q(z_t) || p(z_t | z_<t)) with z_<t the prior's own
+    rollout; the default feeds it the posterior's samples. Same weights, same seed, both checked."""
+    import dataclasses
+
+    from rjkeras.models import noise
+
+    model = make("dsa", seed=4)
+    videos = tf.constant(toy_videos[:4])
+    seed = tf.constant([7, 11], tf.int64)
+    q = model.encode(videos)  # DSA's q(z_t | x_t) ignores f: the ELBO's own posterior
+    q_z = vae.diag_normal(q["dynamic_loc"], q["dynamic_scale"])
+
+    model.config = dataclasses.replace(CONFIGS["dsa"], prior_inputs="prior")
+    eps = noise.replica_normal(4, [videos.shape[1], 4], tf.random.experimental.stateless_fold_in(seed, 2))
+    p_loc, p_scale, samples = model.prior_rollout(eps)
+    expected = tf.reduce_sum(vae.tfd.kl_divergence(q_z, vae.diag_normal(p_loc, p_scale)), axis=1)
+    rolled = model.elbo_terms(videos, seed, training=False)["kl_dynamic"]
+    np.testing.assert_allclose(rolled, expected, rtol=1e-5)
+
+    model.config = CONFIGS["dsa"]  # "posterior"
+    teacher_forced = model.elbo_terms(videos, seed, training=False)["kl_dynamic"]
+    assert np.max(np.abs(teacher_forced.numpy() - rolled.numpy())) > 100 * 1e-5 * np.max(np.abs(rolled))
+    # Both train.
+    model.config = dataclasses.replace(CONFIGS["dsa"], prior_inputs="prior")
+    history = model.fit(batches(toy_videos), steps_per_epoch=3, epochs=1, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
+
+
+def test_prior_rollout_feeds_each_step_the_previous_sample():
+    model = make("dsa", seed=2)
+    eps = tf.random.stateless_normal([3, 5, 4], [1, 2])
+    loc, scale, samples = model.prior_rollout(eps)
+    np.testing.assert_allclose(samples, loc + scale * eps, rtol=1e-6)
+    state = model.dynamic_prior.initial_state(3)
+    previous = tf.zeros([3, 4])
+    for t in range(5):
+        step_loc, _, state = model.dynamic_prior.step(previous, state)
+        np.testing.assert_allclose(step_loc, loc[:, t], rtol=1e-5, atol=1e-6)
+        previous = samples[:, t]

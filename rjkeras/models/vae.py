@@ -17,6 +17,10 @@ and differ only in how the pieces are wired, which the subclasses declare:
 
 Analytic KLs per frame as in DSA's code; the expectation over q is a single reparameterised
 sample, as in both papers' training. Losses are in nats per video.
+
+p(d_t | d_<t) in the KL is fed the posterior's samples d_<t ~ q (`prior_inputs="posterior"`, the
+default): that is the ELBO. The DSA code the paper compared with feeds the prior its own samples,
+rolled out independently of q (`prior_inputs="prior"`), which is not this ELBO's KL term.
 """
 
 from __future__ import annotations
@@ -161,8 +165,14 @@ class SequentialVAE(TrainableModel):
                                      tf.random.experimental.stateless_fold_in(seed, 1))
         dynamic = d_loc + d_scale * eps_d
 
-        # p(d_t | d_<t [, s]), teacher-forced on the posterior samples.
-        p_loc, p_scale = self.dynamic_prior(dynamic, self._condition(static), training=training)
+        if c.prior_inputs == "posterior":
+            # p(d_t | d_<t [, s]) at the posterior's samples: the ELBO's KL, one fused LSTM.
+            p_loc, p_scale = self.dynamic_prior(dynamic, self._condition(static), training=training)
+        else:
+            # The DSA code's: the prior rolled out on its own samples, independent of q's.
+            eps_p = noise.replica_normal(batch, [steps, c.residual_dim],
+                                         tf.random.experimental.stateless_fold_in(seed, 2))
+            p_loc, p_scale, _ = self.prior_rollout(eps_p, self._condition(static))
 
         means = self.decode(self.frame_latent(static, dynamic), training=training)
         likelihood = tfd.Independent(tfd.Normal(means, c.frame_scale), reinterpreted_batch_ndims=3)
@@ -204,6 +214,27 @@ class SequentialVAE(TrainableModel):
 
     # -- sampling from the prior -------------------------------------------------------------
 
+    def prior_rollout(self, eps, condition=None):
+        """d_t ~ p(d_t | d_<t [, s]) step by step, each step fed the previous one's sample.
+
+        Args: eps (N, T, D) standard normal noise (d_t = loc_t + scale_t * eps_t), condition
+          (N, S) or None.
+        Returns: loc, scale and the samples d_1:T, each (N, T, D).
+        """
+        num, length = tf.shape(eps)[0], tf.shape(eps)[1]
+
+        def step(t, previous, state, outputs):
+            loc, scale, state = self.dynamic_prior.step(previous, state, condition)
+            sample = loc + scale * eps[:, t]
+            return t + 1, sample, state, [a.write(t, v) for a, v in zip(outputs, (loc, scale, sample))]
+
+        # tf.while_loop, not a Python loop over tf.range: the training step is not autographed.
+        _, _, _, outputs = tf.while_loop(
+            lambda t, *_: t < length, step,
+            (0, tf.zeros([num, self.config.residual_dim]), self.dynamic_prior.initial_state(num),
+             [tf.TensorArray(tf.float32, size=length) for _ in range(3)]))
+        return tuple(tf.transpose(a.stack(), [1, 0, 2]) for a in outputs)  # (N, T, D) each
+
     def sample_latents(self, num_videos, length, seed):
         """Draws s ~ p(s) and d_1:T ~ p(d_t | d_<t, s) with the stateless seed (shape [2]).
 
@@ -212,17 +243,10 @@ class SequentialVAE(TrainableModel):
         """
         c = self.config
         static = self.sample_static(num_videos, tf.random.experimental.stateless_fold_in(seed, 0))
-        condition = self._condition(static)
-        state = self.dynamic_prior.initial_state(num_videos)
-        previous = tf.zeros([num_videos, c.residual_dim])
-        dynamics = tf.TensorArray(tf.float32, size=length)
-        for t in tf.range(length):
-            loc, scale, state = self.dynamic_prior.step(previous, state, condition)
-            eps = tf.random.stateless_normal(
-                tf.shape(loc), tf.random.experimental.stateless_fold_in(seed, t + 1))
-            previous = loc + scale * eps
-            dynamics = dynamics.write(t, previous)
-        dynamic = tf.transpose(dynamics.stack(), [1, 0, 2])  # (T, N, D) -> (N, T, D)
+        eps = tf.map_fn(lambda t: tf.random.stateless_normal(  # step t's noise from fold_in(seed, t + 1)
+            [num_videos, c.residual_dim], tf.random.experimental.stateless_fold_in(seed, t + 1)),
+            tf.range(length), fn_output_signature=tf.float32)
+        _, _, dynamic = self.prior_rollout(tf.transpose(eps, [1, 0, 2]), self._condition(static))
         return static, dynamic
 
     def sample(self, num_videos, length, seed):

@@ -215,9 +215,13 @@ def temporal_taps_conv(x, kernel, spatial_strides=(1, 1)):
     taps = kernel.shape[0]
     shape = tf.shape(x)
     batch, steps = shape[0], shape[1] - taps + 1
-    frames = lambda k: tf.reshape(x[:, k:k + steps], tf.concat([[-1], shape[2:]], 0))  # noqa: E731
-    y = tf.add_n([tf.nn.conv2d(frames(k), kernel[k], (1,) + tuple(spatial_strides) + (1,), "VALID")
-                  for k in range(taps)])  # (B * T_out, H', W', F)
+    # tf.slice, not x[:, k:k + steps]: its gradient is a Pad; StridedSliceGrad took a third of a
+    # whole GAN step on the CPU (the forward slice is a copy either way).
+    frames = lambda k: tf.reshape(tf.slice(x, [0, k, 0, 0, 0], tf.stack([-1, steps, -1, -1, -1])),  # noqa: E731
+                                  tf.concat([[-1], shape[2:]], 0))
+    # The kernel's taps by tf.unstack, whose gradient is one stack, not kt StridedSliceGrads.
+    y = tf.add_n([tf.nn.conv2d(frames(k), tap, (1,) + tuple(spatial_strides) + (1,), "VALID")
+                  for k, tap in enumerate(tf.unstack(kernel, axis=0))])  # (B * T_out, H', W', F)
     return tf.reshape(y, tf.concat([[batch, steps], tf.shape(y)[1:]], 0))
 
 
