@@ -155,7 +155,7 @@ def synthetic_batch(config: config_lib.Config) -> tuple[dict, int]:
     m = config.model
     inputs = {"frames": rng.uniform(-1, 1, (m.image_batch_size,) + frame).astype(np.float32),
               "clips": rng.uniform(-1, 1, (batch, m.clip_length) + frame).astype(np.float32)}
-    if m.category_dim:
+    if m.categorical_discriminator:
         inputs[f"clip_{m.category_label}"] = rng.integers(0, m.category_dim, batch)
     return inputs, m.image_batch_size + batch * m.clip_length
 

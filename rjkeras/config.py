@@ -47,7 +47,7 @@ class DataConfig:
 class VAEConfig:
     """Sizes of the sequential VAEs (RJVAE and the Disentangled Sequential Autoencoder).
 
-    Defaults are DSA's (REFERENCE.md section 2): static latent 256, dynamic latent 32, hidden 512,
+    Defaults are DSA's code: static latent 256, dynamic latent 32, hidden 512,
     a 256-channel conv encoder to 8x8 followed by dense 4096 -> 2048 frame features.
     RJVAE adds its residuals to the summary vector, so its `residual_dim` must equal
     `summary_dim`; its preset sets both to 256 (our choice: DSA's static size).
@@ -72,7 +72,7 @@ PRIOR_INPUTS = ("posterior", "prior")
 class GANConfig:
     """Sizes of the MoCoGAN family (MoCoGAN, RJGAN, RMoCoGAN, the image-only GAN).
 
-    Defaults are MoCoGAN's code (REFERENCE.md section 2). RJGAN's mu, delta_t and z_t have size
+    Defaults are MoCoGAN's code. RJGAN's mu, delta_t and z_t have size
     `latent_dim` = content_dim + motion_dim = 60, so its G_I is exactly MoCoGAN's (our choice).
     """
 
@@ -81,6 +81,9 @@ class GANConfig:
     noise_dim: int = 10  # e_t / eps_t, R_M's per-step input noise
     category_dim: int = 0  # MoCoGAN's one-hot z_A and D_V's category head; 0 = none
     category_label: str = "action"  # the dataset label D_V's category head learns on real clips
+    # MoCoGAN's --use_categories: D_V's category head and both category losses. False feeds z_A to
+    # G_I alone, as the official code does by default (z_A is then one more random input).
+    category_loss: bool = True
     latent_dim: int = 60  # RJGAN: mu, delta_t, z_t; the image baseline's z
     rnn_dim: int = 60  # RJGAN: GRU size of R_M(eps_t, mu); RMoCoGAN: hidden size of delta_C's MLP
     prior_scale: float = 1.0  # sigma in N(0, sigma^2 I) for mu (RJGAN) and z_C (RMoCoGAN)
@@ -91,6 +94,11 @@ class GANConfig:
     image_batch_size: int = 10  # frames per step for D_I (train.batch_size is the clip batch)
     summary_every: int = 1  # RJGAN: the G_I(mu) term of eq. (1) enters every k-th step
     instance_noise: float = 0.0  # std of Gaussian noise added to D inputs (real and fake)
+
+    @property
+    def categorical_discriminator(self) -> bool:
+        """Whether D_V has a category head learning `category_label` (and G its loss)."""
+        return bool(self.category_dim) and self.category_loss
 
 
 @dataclasses.dataclass

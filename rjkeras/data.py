@@ -347,6 +347,10 @@ def gan_inputs(name: str, split: str, *, image_batch_size: int, video_batch_size
       `clip_stride` ((clip_length - 1) * clip_stride + 1 frames) falls back to stride 1 with a
       random start, which for a video of exactly `clip_length` frames is its first clip_length
       frames. (MoCoGAN's fallback always takes the first frames.)
+    Both draw over *stored* examples, not raw videos: where a builder stores overlapping clips of
+    a take (MUG, NIR, Weizmann), a take weighs by its number of clips, frames in two clips weigh
+    twice, and only the frames kept in clips exist (MUG keeps every other raw frame). MoCoGAN's
+    samplers draw a uniform raw video (S_T) and a uniform raw frame (S_1).
 
     Mixed mode (paper section 5.1): `image_fraction` of the split's videos are "broken into single
     frames": they feed the frames stream only, never the clips stream, while the frames stream

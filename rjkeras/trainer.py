@@ -217,7 +217,7 @@ def training_input(config, seed):
                                  manual_dir=d.manual_dir, builder_config=d.builder_config,
                                  image_size=d.image_size, seed=seed, frame_shuffle_buffer=4096)
         return images.map(lambda frames, labels: {"frames": frames})
-    labels = (m.category_label,) if m.category_dim else ()
+    labels = (m.category_label,) if m.categorical_discriminator else ()
     return data_lib.gan_inputs(
         d.dataset, "train", image_batch_size=m.image_batch_size,
         video_batch_size=config.train.batch_size, clip_length=m.clip_length,
@@ -262,7 +262,7 @@ def validate_against_data(config) -> None:
             raise UserError(f"model.clip_length={config.model.clip_length} but {d.dataset} has "
                             f"{info.num_frames}-frame videos")
         m = config.model
-        if m.category_dim and m.category_label not in info.label_names:
+        if m.categorical_discriminator and m.category_label not in info.label_names:
             raise UserError(f"model.category_label={m.category_label!r}: unknown label of {d.dataset}; "
                             f"choose from: {', '.join(sorted(info.label_names))}")
     if info.split_sizes.get("train", 0) < config.train.batch_size:
@@ -323,8 +323,12 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
     dataset = training_input(config, seed=t.seed + step).with_options(_sharded_by_data())
     panel = None
     if chief and not is_gan(model):  # real test videos for the reconstruction panel
-        panel = next(iter(_input(config, "test", t.panel_videos, seed=t.seed, shuffle=False,
-                                 repeat=False)))["video"]
+        # (training videos where a builder config keeps every subject in train: MoCoGAN's protocol)
+        splits = data_lib.dataset_info(config.data.dataset, data_dir=config.data.data_dir,
+                                   manual_dir=config.data.manual_dir,
+                                   builder_config=config.data.builder_config).split_sizes
+        panel = next(iter(_input(config, "test" if "test" in splits else "train", t.panel_videos,
+                                 seed=t.seed, shuffle=False, repeat=False)))["video"]
     if chief:
         logdir = os.path.join(workdir, "tensorboard", "train")
         dropped = summaries.truncate_events(logdir, after_step=step)

@@ -154,3 +154,25 @@ def test_weight_decay_is_the_same_on_any_number_of_replicas(name):
         strategy.run(step)
         for v in variables:
             np.testing.assert_allclose(v.numpy(), 0.9, rtol=1e-6, err_msg=f"{replicas} replicas: {v.path}")
+
+
+def test_mocogan_feeds_z_a_without_the_category_losses(toy_videos):
+    """The official code's default: a 6-way one-hot z_A in G's input, no category head or loss."""
+    model = make("mocogan", category_dim=6, category_loss=False)
+    assert model.image_generator.input_shape[-1] == 50 + 6 + 10  # [z_C, z_A, z_M]
+    assert model.video_discriminator.output_shape == (None, 1)  # real/fake only
+    summary = model.sample_summary(8, SEED)
+    np.testing.assert_array_equal(tf.reduce_sum(summary[:, 50:], -1), np.ones(8))  # one-hot z_A
+    batches = gan_batches(toy_videos).map(lambda b: {k: v for k, v in b.items() if k != "clip_action"})
+    history = model.fit(batches, steps_per_epoch=2, epochs=1, verbose=0).history
+    assert not any("category" in k for k in history) and np.all(np.isfinite(history["g_loss"]))
+
+
+def test_the_official_mocogan_preset():
+    from rjkeras import config as config_lib
+
+    c = config_lib.resolve("mocogan", "mug", preset="mocogan_official")
+    m, t = c.model, c.train
+    assert (m.image_batch_size, t.batch_size, m.clip_length) == (10, 3, 16)
+    assert (m.category_dim, m.category_loss, m.categorical_discriminator) == (6, False, False)
+    assert (t.learning_rate, t.beta_1, t.weight_decay, m.instance_noise) == (2e-4, 0.5, 1e-5, 0.0)

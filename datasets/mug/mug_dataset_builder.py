@@ -26,13 +26,15 @@ FRAME_SUFFIXES = (".jpg", ".jpeg")
 RAW_LAYOUT = "subjects3/<NNN>/[session<k>/]<expression>/<take>/<frames>.jpg"
 
 
-def _config(name: str, image_size: int, strict: bool) -> raw_videos.ClipConfig:
+def _config(name: str, image_size: int, strict: bool, test_fraction: float = 0.2) -> raw_videos.ClipConfig:
     what = "skips bad input (each named in the log, counted at the end)" if not strict else \
         "fails on the first bad input"
+    split = "80/20 subject split" if test_fraction else "every subject in train (MoCoGAN's protocol), no test split"
     return raw_videos.ClipConfig(
         name=name, image_size=image_size, clip_length=16, clip_stride=2, clip_hop=8, strict=strict,
+        test_fraction=test_fraction,
         description=f"{image_size}x{image_size} face crops, 16-frame clips of every other frame, a clip "
-                    f"every 8 frames; 80/20 subject split; {what}.")
+                    f"every 8 frames; {split}; {what}.")
 
 
 def find_subjects_dir(manual_dir: epath.Path) -> epath.Path:
@@ -115,6 +117,8 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
         _config("32", 32, strict=False),
         _config("64_strict", 64, strict=True),
         _config("32_strict", 32, strict=True),
+        _config("64_all", 64, strict=False, test_fraction=0.0),
+        _config("32_all", 32, strict=False, test_fraction=0.0),
     ]
     DEFAULT_CONFIG_NAME = "64"
     SUBJECT_IDS = SUBJECT_IDS

@@ -327,8 +327,28 @@ def test_haar_cascade_finds_a_drawn_face():
 def test_config_arguments_are_validated():
     with pytest.raises(UserError, match="clip_stride=0 must be >= 1"):
         raw_videos.ClipConfig(name="bad", clip_stride=0)
-    with pytest.raises(UserError, match="test_fraction=1.0 must be in"):
+    with pytest.raises(UserError, match=r"test_fraction=1.0 must be in \[0, 1\)"):
         raw_videos.ClipConfig(name="bad", test_fraction=1.0)
     config = raw_videos.ClipConfig(name="ok", clip_length=16, clip_stride=2, clip_hop=8)
     assert config.clip_span == 31 and list(raw_videos.clip_starts(40, config)) == [0, 8]
     assert not raw_videos.clip_starts(30, config)
+
+
+def test_all_subjects_config_puts_every_subject_in_train(clean, raw):
+    """MoCoGAN's protocol (`64_all`): every subject in train, no test split, the same clips."""
+    examples, _ = generate(DUMMY, config="64_all")
+    assert set(examples) == {"train"}
+    assert subjects_by_split(examples) == {"train": {1, 2, 8}}
+    held_out = {key for split in clean[0].values() for key, _ in split}
+    assert {key for key, _ in examples["train"]} == held_out  # the 8 + 4 clips of the 80/20 split
+    # A copy without a test subject cannot build the held-out split, but builds this one.
+    shutil.rmtree(raw / "008")
+    with pytest.raises(UserError, match="no video of a test subject"):
+        generate(raw.parent)
+    examples, _ = generate(raw.parent, config="64_all")
+    assert subjects_by_split(examples) == {"train": {1, 2}}
+
+
+def test_all_subjects_config_prepares_a_train_split_only(tmp_path):
+    builder = prepare.prepare("mug", data_dir=str(tmp_path), manual_dir=str(DUMMY), config="64_all")
+    assert {split: info.num_examples for split, info in builder.info.splits.items()} == {"train": 12}

@@ -81,7 +81,9 @@ class ClipConfig(tfds.core.BuilderConfig):
         other frame, as MoCoGAN's preprocessing of MUG did).
       clip_hop: raw frames between the first frames of consecutive clips of one video (clips
         overlap when clip_hop < the span).
-      test_fraction: share of the release's subject ids in the test split (see `subject_splits`).
+      test_fraction: share of the release's subject ids in the test split (see `subject_splits`);
+        0 puts every subject in train and builds no test split (the baselines' protocol: MoCoGAN
+        trained on all subjects; the evaluation needs a held-out split, so it is not the default).
       split_seed: fixes which subjects are test subjects.
       strict: raise a UserError on the first bad input instead of skipping it.
     """
@@ -100,11 +102,16 @@ class ClipConfig(tfds.core.BuilderConfig):
                 raise UserError(f"builder config {self.name}: {key}={getattr(self, key)} must be >= 1")
         if not 8 <= self.image_size <= 1024:
             raise UserError(f"builder config {self.name}: image_size={self.image_size} must be in [8, 1024]")
-        if not 0.0 < self.test_fraction < 1.0:
+        if not 0.0 <= self.test_fraction < 1.0:
             raise UserError(f"builder config {self.name}: test_fraction={self.test_fraction} must be in "
-                            "(0, 1)")
+                            "[0, 1)")
         if self.split_seed < 0:
             raise UserError(f"builder config {self.name}: split_seed={self.split_seed} must be >= 0")
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits this config builds: train alone when every subject is in train."""
+        return SPLITS if self.test_fraction else ("train",)
 
     @property
     def clip_span(self) -> int:
@@ -517,7 +524,7 @@ class ClipBuilder:
         logging.info("%s: %d raw videos of %d subjects (of the release's %d)", self._report.name,
                      len(scan.videos), len(scan.subjects), len(self.SUBJECT_IDS))
         generators = {}
-        for split in SPLITS:
+        for split in config.splits:
             subjects = {s: path for s, path in scan.subjects.items() if splits[s] == split}
             if not any(video.subject in subjects for video in scan.videos):
                 raise UserError(

@@ -44,14 +44,16 @@ class NirConfig(raw_videos.ClipConfig):
                             f"{', '.join(ILLUMINATIONS)}")
 
 
-def _config(name: str, image_size: int, strict: bool = False, illumination: str = "Strong") -> NirConfig:
+def _config(name: str, image_size: int, strict: bool = False, illumination: str = "Strong",
+            test_fraction: float = 0.2) -> NirConfig:
     what = "fails on the first bad input" if strict else \
         "skips bad input (each named in the log, counted at the end)"
+    split = "64/16 subject split" if test_fraction else "every subject in train (MoCoGAN's protocol), no test split"
     return NirConfig(
         name=name, image_size=image_size, clip_length=16, clip_stride=1, clip_hop=4, strict=strict,
-        illumination=illumination,
+        illumination=illumination, test_fraction=test_fraction,
         description=f"{illumination} illumination, {image_size}x{image_size} face crops, 16-frame clips "
-                    f"of consecutive frames, a clip every 4 frames; 64/16 subject split; {what}.")
+                    f"of consecutive frames, a clip every 4 frames; {split}; {what}.")
 
 
 def find_illumination_dir(manual_dir: epath.Path, illumination: str) -> epath.Path | None:
@@ -120,6 +122,8 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
         _config("32_strict", 32, strict=True),
         _config("64_weak", 64, illumination="Weak"),
         _config("64_dark", 64, illumination="Dark"),
+        _config("64_all", 64, test_fraction=0.0),
+        _config("32_all", 32, test_fraction=0.0),
     ]
     DEFAULT_CONFIG_NAME = "64"
     SUBJECT_IDS = SUBJECT_IDS

@@ -25,13 +25,15 @@ NUM_FILES = 93  # 9 people x 10 actions, and lena's second takes of run, skip an
 RAW_LAYOUT = "<person>_<action>.avi files (e.g. daria_bend.avi, lena_run2.avi)"
 
 
-def _config(name: str, image_size: int, strict: bool = False) -> raw_videos.ClipConfig:
+def _config(name: str, image_size: int, strict: bool = False, test_fraction: float = 0.2) -> raw_videos.ClipConfig:
     what = "fails on the first bad input" if strict else \
         "skips bad input (each named in the log, counted at the end)"
+    split = "7/2 person split" if test_fraction else "every person in train (MoCoGAN's protocol), no test split"
     return raw_videos.ClipConfig(
         name=name, image_size=image_size, clip_length=16, clip_stride=1, clip_hop=8, strict=strict,
+        test_fraction=test_fraction,
         description=f"{image_size}x{image_size} centre crops, 16-frame clips of consecutive frames, a clip "
-                    f"every 8 frames; 7/2 person split; {what}.")
+                    f"every 8 frames; {split}; {what}.")
 
 
 def parse_name(name: str) -> tuple[str, str] | None:
@@ -98,6 +100,8 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
         _config("32", 32),
         _config("64_strict", 64, strict=True),
         _config("32_strict", 32, strict=True),
+        _config("64_all", 64, test_fraction=0.0),
+        _config("32_all", 32, test_fraction=0.0),
     ]
     DEFAULT_CONFIG_NAME = "64"
     SUBJECT_IDS = PEOPLE

@@ -73,13 +73,14 @@ class VideoGAN(TrainableModel):
         self.video_discriminator = None
         if self.has_video:
             self.video_discriminator = nets.video_discriminator(
-                c.clip_length, image_size, ndf=c.ndf, num_categories=c.category_dim)
+                c.clip_length, image_size, ndf=c.ndf,
+                num_categories=c.category_dim if c.categorical_discriminator else 0)
         self.build_latent_networks()
         names = ["d_image_loss", "d_video_loss", "g_loss", "g_image_loss", "g_video_loss",
                  "d_image_real", "d_image_fake", "d_video_real", "d_video_fake"]
         if self.summary_term:
             names += ["d_summary_fake", "g_summary_loss"]
-        if c.category_dim:
+        if c.categorical_discriminator:
             names += ["d_category_loss", "g_category_loss"]
         if not self.has_video:
             names = [n for n in names if "video" not in n]
@@ -294,7 +295,7 @@ class VideoGAN(TrainableModel):
                 d_video = bce(real_out[:, :1], 1.0) + bce(fake_out[:, :1], 0.0)
                 terms["d_video_real"] = tf.sigmoid(real_out[:, 0])
                 terms["d_video_fake"] = tf.sigmoid(fake_out[:, 0])
-                if c.category_dim:
+                if c.categorical_discriminator:
                     # MoCoGAN: D_V's category head learns the real clips' labels.
                     category = tf.nn.sparse_softmax_cross_entropy_with_logits(
                         labels=data[f"clip_{c.category_label}"], logits=real_out[:, 1:])
@@ -323,7 +324,7 @@ class VideoGAN(TrainableModel):
             if self.has_video:
                 out = self.video_discriminator(fakes["clips"], training=True)
                 g_video = bce(out[:, :1], 1.0)
-                if c.category_dim:
+                if c.categorical_discriminator:
                     g_category = tf.nn.sparse_softmax_cross_entropy_with_logits(
                         labels=fakes["categories"], logits=out[:, 1:])
                     terms["g_category_loss"] = g_category
@@ -341,7 +342,8 @@ class MoCoGAN(VideoGAN):
     """MoCoGAN (Tulyakov et al. 2018), as in its official code: z_t = [z_C, z_A, z_M^t].
 
     z_C ~ N(0, I) fixed per video; z_A an optional one-hot category (MoCoGAN's dim_z_category)
-    learnt through D_V's category head; z_M^t = h_t of the GRU R_M fed e_t ~ N(0, I) from
+    learnt through D_V's category head, or a random input alone with `category_loss=False` (the
+    official code's default, without --use_categories); z_M^t = h_t of the GRU R_M fed e_t ~ N(0, I) from
     h_0 ~ N(0, I).
     """
 

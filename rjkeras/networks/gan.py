@@ -1,6 +1,6 @@
 """Networks of the GAN family (RJGAN, RMoCoGAN, MoCoGAN and the image baseline).
 
-Architectures follow MoCoGAN's official PyTorch code (REFERENCE.md section 2), which the paper
+Architectures follow MoCoGAN's official PyTorch code, which the paper
 reuses: the image generator G_I, the patch image discriminator D_I, the spatio-temporal video
 discriminator D_V and the motion GRU R_M. No losses and no randomness here: the objectives live
 in `rjkeras.models`, and every random input (latents, GRU noise, h_0) is drawn by the model

@@ -1,9 +1,23 @@
 """Networks of the sequential VAEs (RJVAE and the Disentangled Sequential Autoencoder).
 
-Architectures follow DSA's code (REFERENCE.md section 2): a conv encoder to C x (H/8) x (W/8),
-dense layers to per-frame features, a bi-LSTM over those features for the sequence-level latent,
-a dense head per frame for the frame-level latent, an LSTM prior over frame latents and a
-dense + transposed-conv decoder. No losses here: the objectives live in `rjkeras.models`.
+Architectures follow the DSA code the paper compared with (the PyTorch `DisentangledVAE` by the
+paper's first author): a conv encoder to C x (H/8) x (W/8), dense layers to per-frame features, a
+bi-LSTM over those features for the sequence-level latent, a dense head per frame for the
+frame-level latent, an LSTM prior over frame latents and a dense + transposed-conv decoder. No
+losses here: the objectives live in `rjkeras.models`.
+
+Where that code differs (each our choice, kept for both VAEs so that RJVAE and DSA differ only in
+their latents; none changes a layer's size):
+- decoder dense layers: here Dense (no bias) + batch norm + LeakyReLU; there Linear (biased) +
+  LeakyReLU, no batch norm;
+- last layer: here a biased transposed conv straight into tanh; there its transposed conv is
+  followed by batch norm before the tanh;
+- q(f) heads: here linear (loc and scale); there Linear + LeakyReLU(0.2) on both the mean and the
+  log-variance (its docstring says linear);
+- Gaussian scales: here softplus(.) + 1e-4; there exp(log-variance / 2) (`GaussianHead`);
+- biases: here none before a batch norm (it cancels them); there every conv and linear has one;
+- initialisation: here Keras' defaults (Glorot uniform, batch norm gamma 1 and beta 0); there
+  Kaiming normal for every conv and linear weight, and batch norm weight 1 and *bias 1*.
 
 Normalisation layers are synchronised across replicas so a step under MirroredStrategy
 computes what a single device computes on the same global batch (our choice; the baseline
