@@ -288,11 +288,11 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
 
 def save_workdir(model, config: config_lib.Config, workdir: str) -> None:
     """The model as `rjkeras.train` leaves a work dir: config.json and a checkpoint."""
-    from rjkeras import trainer
+    from rjkeras import runs
 
-    trainer.prepare_workdir(config, workdir)
+    runs.write_config(workdir, config)
     step = int(model.optimizer.iterations.numpy())
-    trainer.checkpoint_manager(model, workdir).save(checkpoint_number=step)
+    runs.checkpoint_manager(model, workdir).save(checkpoint_number=step)
     _say(f"[{config.model_name}] saved as a work dir at step {step}")
 
 

@@ -25,7 +25,6 @@ already ran to completion with the same arguments is skipped, so a rerun only do
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import os
@@ -33,34 +32,37 @@ import shlex
 import subprocess
 import sys
 import time
+import types
+
+from absl import app, flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASET = "synthetic_sprites"
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workdir", required=True, help="Root of every run, log and report.")
-    p.add_argument("--size", default="small", choices=("paper", "small", "tiny"),
-                   help="Size overlay of every model (rjkeras.train --size).")
-    p.add_argument("--steps", type=int, default=1000,
-                   help="Training steps of every model (the paper's table 3: 1000 iterations).")
-    p.add_argument("--pretrain_steps", type=int, default=None,
-                   help="Steps of the image_gan run used as RJGAN's pre-training (default --steps; "
-                        "equal to --steps, the image baseline's own run is reused).")
-    p.add_argument("--judge_steps", type=int, default=2000, help="Training steps of the judge.")
-    p.add_argument("--judge_ndf", type=int, default=64, help="Width of the judge (D_I's ndf).")
-    p.add_argument("--data_dir", default=None, help="Where prepared TFDS datasets live.")
-    p.add_argument("--dataset_config", default=None,
-                   help="synthetic_sprites builder config (default the builder's; small, tiny).")
-    p.add_argument("--num_videos", type=int, default=None,
-                   help="Real and generated videos for judge_fd (default min(624, train videos)).")
-    p.add_argument("--is_batches", type=int, default=10, help="Inception Score batches (paper: 10).")
-    p.add_argument("--is_batch_size", type=int, default=128, help="Images per IS batch (paper: 128).")
-    p.add_argument("--seed", type=int, default=0, help="Seed of every evaluation draw.")
-    p.add_argument("--output", default=None, help="Markdown file; default <workdir>/tables.md.")
-    args = p.parse_args(argv)
+FLAGS = flags.FLAGS
+flags.DEFINE_string("workdir", None, "Root of every run, log and report.")
+flags.DEFINE_enum("size", "small", ["paper", "small", "tiny"], "Size overlay of every model (rjkeras.train --size).")
+flags.DEFINE_integer("steps", 1000, "Training steps of every model (the paper's table 3: 1000 iterations).")
+flags.DEFINE_integer("pretrain_steps", None, "Steps of the image_gan run used as RJGAN's pre-training (default "
+                     "--steps; equal to --steps, the image baseline's own run is reused).")
+flags.DEFINE_integer("judge_steps", 2000, "Training steps of the judge.")
+flags.DEFINE_integer("judge_ndf", 64, "Width of the judge (D_I's ndf).")
+flags.DEFINE_string("data_dir", None, "Where prepared TFDS datasets live.")
+flags.DEFINE_string("dataset_config", None, "synthetic_sprites builder config (default the builder's; small, tiny).")
+flags.DEFINE_integer("num_videos", None, "Real and generated videos for judge_fd (default min(624, train videos)).")
+flags.DEFINE_integer("is_batches", 10, "Inception Score batches (paper: 10).")
+flags.DEFINE_integer("is_batch_size", 128, "Images per IS batch (paper: 128).")
+flags.DEFINE_integer("seed", 0, "Seed of every evaluation draw.")
+flags.DEFINE_string("output", None, "Markdown file; default <workdir>/tables.md.")
+flags.mark_flag_as_required("workdir")
+
+
+def parse_args() -> types.SimpleNamespace:
+    """The parsed flags, with paths made absolute and the defaults that depend on others."""
+    args = types.SimpleNamespace(**{name: FLAGS[name].value for name in (
+        "workdir", "size", "steps", "pretrain_steps", "judge_steps", "judge_ndf", "data_dir",
+        "dataset_config", "num_videos", "is_batches", "is_batch_size", "seed", "output")})
     if args.pretrain_steps is None:
         args.pretrain_steps = args.steps
     args.workdir = os.path.abspath(args.workdir)
@@ -147,8 +149,8 @@ def load_json(path: str) -> dict:
 # The experiment
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
+def main(argv) -> None:
+    args = parse_args()
     root = args.workdir
     runs = os.path.join(root, "runs")
     judge_dir = os.path.join(root, "judge")
@@ -157,7 +159,7 @@ def main(argv=None) -> None:
     py = sys.executable
     began = time.time()
     command = shlex.join(["python", "benchmarks/reproduce.py",
-                          *(argv if argv is not None else sys.argv[1:])])
+                          *sys.argv[1:]])
     print(f"reproduce: {command}\nroot: {root}", flush=True)
 
     data_flags = []
@@ -318,6 +320,6 @@ def tables(args, command, reports, judge, image_size, builder_config, num_videos
 
 if __name__ == "__main__":
     try:
-        main()
+        app.run(main)
     except KeyboardInterrupt:
         sys.exit("interrupted: rerun the same command to continue (finished steps are reused)")

@@ -147,16 +147,10 @@ def save(model, image_size: int, path: str) -> GeneratorModule:
 def export_workdir(workdir: str, output: str | None = None) -> str:
     """Exports the latest checkpoint of a training run's work dir; returns the SavedModel's path
     (default <workdir>/saved_model). The model is rebuilt outside any distribution strategy."""
-    from rjkeras import config as config_lib
-    from rjkeras import trainer
-    from rjkeras.models import build_model, compile_model
+    from rjkeras import runs
 
-    config = config_lib.load_workdir_config(workdir)
-    model = compile_model(build_model(config), config)
-    step = trainer.restore(model, workdir, expect_partial=True)
-    if step is None:
-        raise UserError(f"{workdir} has no checkpoint yet: train first (rjkeras.train --workdir={workdir})")
-    output = output or os.path.join(workdir, "saved_model")
+    config, model, step = runs.restore_model(workdir)
+    output = output or os.path.join(workdir, runs.SAVED_MODEL)
     save(model, config.data.image_size, output)
     logging.info("exported %s at step %d to %s", config.model_name, step, output)
     return output

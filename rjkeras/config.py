@@ -3,9 +3,10 @@
 A run's config is resolved in this order, each layer overriding the previous one:
 
 1. the dataclass defaults below (the paper's / baseline's sizes);
-2. the preset `configs/<model>_<dataset>.json` (or a path given with `--config`);
-3. a size overlay `configs/sizes/<model>_<size>.json` (`--size=small|tiny`; `paper` adds nothing);
-4. explicit overrides such as `train.steps=500` (the CLI's `--set` and its shortcut flags).
+2. the model family's defaults `configs/families/{gan,vae}.json` (what all its presets share);
+3. the preset `configs/<model>_<dataset>.json` (or a path given with `--config`): what differs;
+4. a size overlay `configs/sizes/<model>_<size>.json` (`--size=small|tiny`; `paper` adds nothing);
+5. explicit overrides such as `train.steps=500` (the CLI's `--set` and its shortcut flags).
 
 Every layer is checked against the dataclass fields, so a typo is an error naming the key,
 not a silently ignored setting. The resolved config is written into the work dir as
@@ -257,6 +258,8 @@ def resolve(model: str, dataset: str, *, preset: str | None = None, size: str = 
         raise UserError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}")
     config = Config(model_name=model, model=MODEL_CONFIGS[model]())
     config.data.dataset = dataset
+    family = os.path.join(CONFIGS_DIR, "families", f"{'gan' if model in GAN_MODELS else 'vae'}.json")
+    apply_overrides(config, _load_json(family), family)
 
     if preset is None:
         path = os.path.join(CONFIGS_DIR, f"{model}_{dataset}.json")

@@ -37,16 +37,15 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
-from rjkeras import config as config_lib  # noqa: E402
 from rjkeras import data as data_lib  # noqa: E402
-from rjkeras import trainer  # noqa: E402
+from rjkeras import runs  # noqa: E402
 from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
 from rjkeras.eval import fvd as fvd_lib  # noqa: E402
 from rjkeras.eval import i3d as i3d_lib  # noqa: E402
 from rjkeras.eval import judge as judge_lib  # noqa: E402
 from rjkeras.eval import metrics  # noqa: E402
 from rjkeras.export.module import MAX_LENGTH, MAX_VIDEOS  # noqa: E402
-from rjkeras.models import build_model, compile_model, is_gan  # noqa: E402
+from rjkeras.models import is_gan  # noqa: E402
 from rjkeras.summaries import to_uint8  # noqa: E402
 
 log = logging.getLogger("rjkeras")
@@ -156,13 +155,9 @@ class ModelSource(Source):
 
     def __init__(self, workdir: str, options: Options):
         self.path = workdir
-        config = config_lib.load_workdir_config(workdir)
+        config, model, self.step = runs.restore_model(workdir, what=f"--workdir={workdir}")
         self.config = config
         self.model_name = config.model_name
-        model = compile_model(build_model(config), config)
-        self.step = trainer.restore(model, workdir, expect_partial=True)
-        if self.step is None:
-            raise UserError(f"--workdir={workdir} has no checkpoint yet: train first")
         self.model = model
         d = config.data
         self.image_size = d.image_size
@@ -249,10 +244,8 @@ class SavedModelSource(Source):
             raise UserError(f"--saved_model={path} was not written by rjkeras.export "
                             "(no generate_images signature)")
         # A SavedModel exported into its work dir (the default) has the run's config beside it.
-        parent = os.path.dirname(os.path.abspath(path))
-        config = None
-        if os.path.exists(os.path.join(parent, "config.json")):
-            config = config_lib.load_workdir_config(parent)
+        config = runs.config_beside(path)
+        if config is not None:
             self.model_name = config.model_name
         self.step = None
         probe = self.signatures["generate_images"](num_images=tf.constant(1), seed=tf.constant(0, tf.int64))

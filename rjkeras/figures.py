@@ -4,7 +4,7 @@
         --output=figures/rjgan_mug --num=8 --length=16 --seed=0 --tensorboard
 
 The model is a training work dir (its latest checkpoint) or a SavedModel from rjkeras.export
-(see `rjkeras.human_eval.load_generator`). Every figure the model's signatures allow is written
+(see `rjkeras.runs.open_generator`). Every figure the model's signatures allow is written
 (`--figures` picks some; asking for one the model cannot make is an error):
 
     summary_frames.png/.gif   fig. 3 and fig. 7 top: videos from the prior, one a row, each
@@ -132,11 +132,9 @@ def _real_videos(options: Options, config, num: int, length: int, image_size: in
 def _workdir_config(path: str):
     """The run's config: a work dir's own, or that of the work dir a SavedModel was exported into."""
     from rjkeras import config as config_lib
+    from rjkeras import runs
 
-    for folder in (path, os.path.dirname(os.path.abspath(path))):
-        if os.path.exists(os.path.join(folder, "config.json")):
-            return config_lib.load_workdir_config(folder)
-    return None
+    return config_lib.load_workdir_config(path) if runs.is_workdir(path) else runs.config_beside(path)
 
 
 def _supported(generator, baseline, options: Options, config) -> dict[str, str | None]:
@@ -182,7 +180,8 @@ def _check(options: Options) -> list[str] | None:
 
 def run(options: Options) -> dict[str, str]:
     """Writes the figures; returns {file name: path} of every file written (each also printed)."""
-    from rjkeras.human_eval import gif_bytes, load_generator, png_bytes
+    from rjkeras.media import gif_bytes, png_bytes
+    from rjkeras.runs import open_generator as load_generator
 
     wanted = _check(options)
     generator = load_generator(options.model)

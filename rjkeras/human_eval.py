@@ -39,6 +39,8 @@ import statistics
 import numpy as np
 
 from rjkeras.errors import UserError, fail, parse_flags
+from rjkeras.media import STRIP_GAP, gif_bytes, png_bytes, strip  # noqa: F401  (part of the kit's API)
+from rjkeras.runs import open_generator as load_generator  # noqa: F401  (the kit opens models with it)
 
 FORMAT = "rjkeras-2afc/1"
 QUESTIONS = {  # the paper's questions (sections 5.1 and 5.2)
@@ -47,123 +49,8 @@ QUESTIONS = {  # the paper's questions (sections 5.1 and 5.2)
 }
 STRIP_NOTE = "Each video is shown as its frames in order, left to right."
 SIDES = ("left", "right")
-STRIP_GAP = 2  # white pixels between the frames of a strip
 DISPLAY_PIXELS = 256  # samples are shown about this tall (whole-number zoom, pixelated)
 CI_METHODS = ("bootstrap", "normal", "wilson")
-
-
-# ----------------------------------------------------------------------------------------------
-# Models: a SavedModel written by rjkeras.export, or a training work dir (latest checkpoint).
-
-
-@dataclasses.dataclass
-class Generator:
-    """One model of the study: its signatures as plain callables, and where it came from."""
-
-    name: str
-    path: str
-    source: str  # "saved_model" or "workdir"
-    signatures: dict  # name -> callable taking the export signature's keyword arguments
-    model_name: str | None = None  # from the work dir's config.json
-    checkpoint_step: int | None = None
-
-    def describe(self) -> dict:
-        info = {"name": self.name, "path": self.path, "source": self.source}
-        if self.model_name is not None:
-            info["model_name"] = self.model_name
-        if self.checkpoint_step is not None:
-            info["checkpoint_step"] = self.checkpoint_step
-        return info
-
-    def sample(self, kind: str, seed: int, length: int) -> np.ndarray:
-        """One sample as uint8: a video (T, H, W, 3) or an image (H, W, 3)."""
-        import tensorflow as tf
-
-        if kind == "videos":
-            out = self.signatures["generate_videos"](num_videos=tf.constant(1, tf.int32),
-                                                     length=tf.constant(length, tf.int32),
-                                                     seed=tf.constant(seed, tf.int64))
-            return out["videos"].numpy()[0]
-        out = self.signatures["generate_images"](num_images=tf.constant(1, tf.int32),
-                                                 seed=tf.constant(seed, tf.int64))
-        return out["images"].numpy()[0]
-
-
-def _default_name(path: str) -> str:
-    path = os.path.normpath(os.path.abspath(path))
-    base = os.path.basename(path)
-    if base == "saved_model":  # <workdir>/saved_model, rjkeras.export's default
-        base = os.path.basename(os.path.dirname(path))
-    return base
-
-
-def load_generator(path: str, name: str | None = None) -> Generator:
-    """A SavedModel folder (has saved_model.pb), or a work dir (has config.json): its latest
-    checkpoint, restored in memory behind the same signatures rjkeras.export would write."""
-    if not os.path.isdir(path):
-        raise UserError(f"model {path} not found: give a SavedModel folder or a training work dir")
-    name = name or _default_name(path)
-    abspath = os.path.abspath(path)
-    import tensorflow as tf
-
-    if os.path.exists(os.path.join(path, "saved_model.pb")):
-        try:
-            loaded = tf.saved_model.load(path)
-        except Exception as e:  # a corrupt or foreign SavedModel: TF's message is long
-            raise UserError(f"cannot load the SavedModel {path}: {str(e).splitlines()[0]}") from None
-        if "generate_images" not in loaded.signatures:  # every export serves it
-            found = ", ".join(sorted(loaded.signatures)) or "none"
-            raise UserError(f"{path} is a SavedModel but not one written by rjkeras.export (no "
-                            f"generate_images signature; its signatures: {found})")
-        return Generator(name, abspath, "saved_model", dict(loaded.signatures))
-    if os.path.exists(os.path.join(path, "config.json")):
-        from rjkeras import config as config_lib
-        from rjkeras import trainer
-        from rjkeras.export import module
-        from rjkeras.models import build_model, compile_model
-
-        config = config_lib.load_workdir_config(path)
-        model = compile_model(build_model(config), config)
-        step = trainer.restore(model, path, expect_partial=True)
-        if step is None:
-            raise UserError(f"{path} has no checkpoint yet: train first (rjkeras.train --workdir={path})")
-        served = module.GeneratorModule(model, config.data.image_size)
-        return Generator(name, abspath, "workdir", served.signatures(), model_name=config.model_name,
-                         checkpoint_step=step)
-    raise UserError(f"{path} is neither a SavedModel (no saved_model.pb) nor a training work dir "
-                    "(no config.json)")
-
-
-# ----------------------------------------------------------------------------------------------
-# Media: animated GIFs, frame strips and still images, as bytes.
-
-
-def gif_bytes(video: np.ndarray, fps: float) -> bytes:
-    """A looping animated GIF of a uint8 video (T, H, W, 3); each frame gets its own palette."""
-    from PIL import Image
-
-    frames = [Image.fromarray(frame) for frame in video]
-    out = io.BytesIO()
-    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=int(round(1000 / fps)), loop=0)
-    return out.getvalue()
-
-
-def strip(video: np.ndarray, gap: int = STRIP_GAP) -> np.ndarray:
-    """A video (T, H, W, 3) -> its frames side by side (H, T*W + (T-1)*gap, 3), white gaps."""
-    t, h, w, _ = video.shape
-    image = np.full((h, t * (w + gap) - gap, 3), 255, np.uint8)
-    for i, frame in enumerate(video):
-        image[:, i * (w + gap):i * (w + gap) + w] = frame
-    return image
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.fromarray(image).save(out, format="PNG")
-    return out.getvalue()
 
 
 # ----------------------------------------------------------------------------------------------

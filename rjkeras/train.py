@@ -67,6 +67,13 @@ def quiet_libraries() -> None:
     std_logging.getLogger("rjkeras").setLevel(std_logging.INFO)
 
 
+def _export(workdir: str) -> None:
+    """--export: the SavedModel <workdir>/saved_model, written by the chief once training is done."""
+    from rjkeras.export.module import export_workdir
+
+    std_logging.getLogger("rjkeras").info("exported the generator to %s", export_workdir(workdir))
+
+
 def main(argv):
     quiet_libraries()
     try:
@@ -74,7 +81,8 @@ def main(argv):
         from rjkeras import trainer  # imports TensorFlow: after the cheap checks
 
         workdir = FLAGS.workdir or trainer.default_workdir(FLAGS.model, FLAGS.dataset, FLAGS.size)
-        trainer.train(config, workdir, strategy=FLAGS.strategy, export=FLAGS.export)
+        trainer.train(config, workdir, strategy=FLAGS.strategy,
+                      when_done=_export if FLAGS.export else None)
     except UserError as e:
         fail(e)
     std_logging.getLogger("rjkeras").info("done: %s (TensorBoard: tensorboard --logdir %s)", workdir,

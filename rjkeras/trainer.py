@@ -1,11 +1,5 @@
-"""The training loop: a work dir, a strategy, data, a model, `fit`, checkpoints and summaries.
-
-A work dir holds:
-    config.json          the resolved config (what export and evaluation read back)
-    checkpoints/         tf.train.CheckpointManager checkpoints, numbered by training step
-    tensorboard/train/   scalars (every loss term, steps/s) and image panels
-
-    saved_model/         with export=True: the SavedModel, written when training ends
+"""The training loop: a work dir (`rjkeras.runs`), a strategy, data, a model, `fit`, checkpoints
+and summaries.
 
 Rerunning the same command resumes from the latest checkpoint, after a clean stop or a crash
 (see Monitor and restore). A different model or data config in an existing work dir is refused
@@ -32,9 +26,11 @@ import tensorflow as tf
 from rjkeras import config as config_lib
 from rjkeras import data as data_lib
 from rjkeras import distribute
+from rjkeras import runs
 from rjkeras import summaries
 from rjkeras.errors import UserError
 from rjkeras.models import build_model, compile_model, is_gan, named_optimizers
+from rjkeras.runs import checkpoint_manager, restore  # noqa: F401  (trainer.restore: the same)
 
 log = logging.getLogger("rjkeras")
 
@@ -46,52 +42,14 @@ def default_workdir(model: str, dataset: str, size: str = "paper") -> str:
 
 def prepare_workdir(config: config_lib.Config, workdir: str) -> None:
     """Creates the work dir, or checks that an existing one was trained with a compatible config."""
-    path = os.path.join(workdir, "config.json")
-    if os.path.exists(path):
+    if runs.is_workdir(workdir):
         saved = config_lib.load_workdir_config(workdir)
         changes = config_lib.diff(saved, config)
         if changes:
             raise UserError(
                 f"{workdir} holds a run with a different config ({'; '.join(changes)}); "
                 "use another --workdir, or the same flags as that run to resume it")
-    try:
-        os.makedirs(workdir, exist_ok=True)
-        with open(path + ".tmp", "w") as f:
-            f.write(config.to_json())
-        os.replace(path + ".tmp", path)
-    except OSError as e:
-        raise UserError(f"cannot write to work dir {workdir}: {e.strerror}") from None
-
-
-def checkpoint_manager(model, workdir: str, max_to_keep: int = 3, directory: str | None = None):
-    checkpoint = tf.train.Checkpoint(model=model, **named_optimizers(model))
-    return tf.train.CheckpointManager(checkpoint, directory or os.path.join(workdir, "checkpoints"),
-                                      max_to_keep=max_to_keep)
-
-
-def restore(model, workdir: str, expect_partial: bool = False) -> int | None:
-    """Restores the latest readable checkpoint of a work dir into model; returns its step, None if none.
-
-    TensorFlow writes a checkpoint's files before it points `checkpoints/checkpoint` at them, so a
-    crash while saving leaves the previous checkpoint the latest. Should the latest one still be
-    unreadable (a damaged disk, a file removed by hand), the one before it is used, with a warning.
-    """
-    manager = checkpoint_manager(model, workdir)
-    candidates = list(reversed(manager.checkpoints))
-    for path in candidates:
-        try:
-            status = manager.checkpoint.restore(path)
-        except (tf.errors.OpError, ValueError, IndexError) as e:  # what damaged files raise
-            log.warning("checkpoint %s is unreadable (%s); trying the one before it", path,
-                        str(e).splitlines()[0][:200])
-            continue
-        if expect_partial:
-            status.expect_partial()
-        return int(model.optimizer.iterations.numpy())
-    if candidates:
-        raise UserError(f"no readable checkpoint in {manager.directory} (tried {', '.join(candidates)}); "
-                        "move the folder away to start again")
-    return None
+    runs.write_config(workdir, config)
 
 
 class Monitor(keras.callbacks.Callback):
@@ -271,13 +229,14 @@ def validate_against_data(config) -> None:
 
 
 def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strategy | str | None = None,
-          callbacks=(), export: bool = False):
+          callbacks=(), when_done=None):
     """Trains (or resumes) the run of `config` in `workdir`; returns the last logged metrics.
 
     Args:
       strategy: a tf.distribute strategy or its name in `distribute.STRATEGIES`; None: mirrored.
       callbacks: more Keras callbacks for `fit` (after the trainer's own).
-      export: when training is done, the chief also writes the SavedModel <workdir>/saved_model.
+      when_done: called with the work dir by the chief when training is done (the command's
+        export), also when there was nothing left to train.
     """
     t = config.train
     if t.init_from:
@@ -315,8 +274,8 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
         log.info("resumed from %s at step %d", manager.latest_checkpoint or "the chief's checkpoint", step)
     if step >= t.steps:
         log.info("already trained for %d steps (train.steps=%d): nothing to do", step, t.steps)
-        if export and chief:
-            _export(workdir)
+        if when_done and chief:
+            when_done(workdir)
         return {}
 
     # Shuffling is seeded by the step too, so a resumed run does not replay the same batches.
@@ -356,15 +315,9 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
         writer.flush()
         if not chief:
             shutil.rmtree(manager.directory, ignore_errors=True)
-    if export and chief:
-        _export(workdir)
+    if when_done and chief:
+        when_done(workdir)
     return monitor.last_logs
-
-
-def _export(workdir: str) -> None:
-    from rjkeras.export.module import export_workdir
-
-    log.info("exported the generator to %s", export_workdir(workdir))
 
 
 def _state_variables(model) -> list:

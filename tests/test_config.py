@@ -92,3 +92,27 @@ def test_setup_cfg_lists_every_package():
                 rel = os.path.relpath(dirpath, os.path.join(ROOT, folder))
                 found.add(package if rel == "." else package + "." + rel.replace(os.sep, "."))
     assert found == listed
+
+
+def test_family_defaults_are_written_once():
+    """Every GAN preset gets MoCoGAN's optimiser and every VAE preset DSA's batch from
+    configs/families/, and no preset restates a family default."""
+    import json
+
+    from rjkeras.prepare import DATASETS
+
+    families = {}
+    for family in ("gan", "vae"):
+        with open(os.path.join(config_lib.CONFIGS_DIR, "families", f"{family}.json")) as f:
+            families[family] = json.load(f)["train"]
+    for name in config_lib.available_presets():
+        model = next(m for m in sorted(config_lib.MODEL_CONFIGS, key=len, reverse=True)
+                     if name.startswith(m + "_"))
+        with open(os.path.join(config_lib.CONFIGS_DIR, f"{name}.json")) as f:
+            train = json.load(f).get("train", {})
+        family = families["gan" if model in config_lib.GAN_MODELS else "vae"]
+        assert not {k for k, v in train.items() if family.get(k) == v}, name
+    for dataset in DATASETS:
+        t = config_lib.resolve("rmocogan", dataset).train
+        assert (t.batch_size, t.learning_rate, t.beta_1, t.beta_2, t.weight_decay) == (16, 2e-4, 0.5, 0.999, 1e-5)
+        assert config_lib.resolve("rjvae", dataset).train.batch_size == 25

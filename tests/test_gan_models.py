@@ -176,3 +176,36 @@ def test_the_official_mocogan_preset():
     assert (m.image_batch_size, t.batch_size, m.clip_length) == (10, 3, 16)
     assert (m.category_dim, m.category_loss, m.categorical_discriminator) == (6, False, False)
     assert (t.learning_rate, t.beta_1, t.weight_decay, m.instance_noise) == (2e-4, 0.5, 1e-5, 0.0)
+
+
+def test_rjgan_summary_frames_keep_their_own_batch_norm_statistics(toy_videos):
+    """G_I(mu) is normalised at sampling time by statistics of mu inputs (its training pass),
+    G_I(mu + delta_t) by those of frame latents; a checkpoint without the former uses the latter."""
+    from rjkeras.networks.normalization import SummaryBatchNormalization
+
+    model = make("rjgan")
+    model.fit(gan_batches(toy_videos), steps_per_epoch=4, epochs=1, verbose=0)
+    layers = [l for l in model.image_generator.layers if isinstance(l, SummaryBatchNormalization)]
+    assert len(layers) >= 2 and all(float(l.summary_seen) == 1.0 for l in layers)
+    mu = model.sample_summary(16, SEED)
+    summary = model.summary_frames(mu).numpy()
+    shared = model.image_generator(mu, training=False).numpy()  # the frames' statistics
+    assert np.max(np.abs(summary - shared)) > 1e-2
+    saved = [(l.moving_mean.numpy(), l.moving_variance.numpy()) for l in layers]
+    for l in layers:  # the frames' statistics replaced by the summary pass's: the same frames
+        l.moving_mean.assign(l.summary_moving_mean)
+        l.moving_variance.assign(l.summary_moving_variance)
+    np.testing.assert_allclose(model.image_generator(mu, training=False), summary, atol=1e-5)
+    for l, (mean, variance) in zip(layers, saved):
+        l.moving_mean.assign(mean), l.moving_variance.assign(variance)
+        l.summary_seen.assign(0.0)  # as restored from an older checkpoint
+    np.testing.assert_allclose(model.summary_frames(mu), shared, atol=1e-5)
+
+
+def test_only_rjgan_has_a_summary_pass(toy_videos):
+    from rjkeras.networks.normalization import SummaryBatchNormalization
+
+    model = make("mocogan")
+    model.fit(gan_batches(toy_videos), steps_per_epoch=2, epochs=1, verbose=0)
+    assert all(float(l.summary_seen) == 0.0 for l in model.image_generator.layers
+               if isinstance(l, SummaryBatchNormalization))

@@ -413,7 +413,8 @@ class RJGAN(VideoGAN):
         return summary[:, None, :] + delta  # z_t = mu + delta_t
 
     def summary_frames(self, summary, training=False):
-        return self.image_generator(summary, training=training)  # G_I(mu)
+        with nets.summary_statistics():  # G_I(mu) keeps its own batch-norm statistics
+            return self.image_generator(summary, training=training)
 
 
 class RMoCoGAN(VideoGAN):

@@ -27,6 +27,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from rjkeras.networks.normalization import SummaryBatchNormalization, summary_statistics  # noqa: F401
 from rjkeras.networks.normalization import SyncBatchNormalization as batch_norm
 
 LEAK = 0.2  # LeakyReLU slope of MoCoGAN's discriminators
@@ -96,13 +97,14 @@ def image_generator(latent_dim: int, image_size: int = 64, channels: int = 3, ng
     # Bias-free convs before BN, as MoCoGAN: BN's beta makes a bias redundant.
     x = layers.Conv2DTranspose(width, base, strides=1, padding="valid", use_bias=False,
                                kernel_initializer=torch_initializer(), name="project")(x)
-    x = batch_norm(name="project_bn")(x)
+    # G_I's batch norms keep separate statistics for RJGAN's summary pass G_I(mu).
+    x = SummaryBatchNormalization(name="project_bn")(x)
     x = layers.ReLU(name="project_act")(x)  # (base, base, ngf * 2**(n-1))
     for i in range(doublings - 1):
         width //= 2
         x = layers.Conv2DTranspose(width, KERNEL, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=torch_initializer(), name=f"up{i}")(x)
-        x = batch_norm(name=f"up{i}_bn")(x)
+        x = SummaryBatchNormalization(name=f"up{i}_bn")(x)
         x = layers.ReLU(name=f"up{i}_act")(x)
     x = layers.Conv2DTranspose(channels, KERNEL, strides=2, padding="same", use_bias=False,
                                kernel_initializer=torch_initializer(), name="to_rgb")(x)

@@ -1,6 +1,10 @@
-"""Batch normalisation whose statistics are those of the global batch, computed stably."""
+"""Batch normalisation whose statistics are those of the global batch, computed stably, and a
+variant that keeps separate moving statistics for G_I's summary pass."""
 
 from __future__ import annotations
+
+import contextlib
+import contextvars
 
 import keras
 import tensorflow as tf
@@ -30,3 +34,56 @@ class SyncBatchNormalization(keras.layers.BatchNormalization):
         mean = total(tf.reduce_sum(inputs, axis=axes, keepdims=True)) / count
         variance = total(tf.reduce_sum(tf.square(inputs - mean), axis=axes, keepdims=True)) / count
         return tf.squeeze(mean, axes), tf.squeeze(variance, axes)
+
+
+_SUMMARY_PASS = contextvars.ContextVar("summary_pass", default=False)
+
+
+@contextlib.contextmanager
+def summary_statistics():
+    """Within it, `SummaryBatchNormalization` layers keep and use their summary statistics."""
+    token = _SUMMARY_PASS.set(True)
+    try:
+        yield
+    finally:
+        _SUMMARY_PASS.reset(token)
+
+
+class SummaryBatchNormalization(SyncBatchNormalization):
+    """Batch norm with a second set of moving statistics for one kind of input: G_I's summary pass.
+
+    RJGAN's G_I renders two kinds of latents: frame latents mu + delta_t and summary vectors mu
+    alone (eq. 1). In training each pass is normalised by its own batch; with one set of moving
+    statistics, G_I(mu) at sampling time would be normalised by a blend dominated by the frames'
+    statistics, which lowered the summary frames' Inception Score (README, RJGAN). Under
+    `summary_statistics()` this layer
+    updates (training) or uses (inference) `summary_moving_mean/variance` instead; a checkpoint
+    written before they existed has `summary_seen` 0, and the shared statistics serve as before.
+    """
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        shape = self.moving_mean.shape
+        self.summary_moving_mean = self.add_weight(shape=shape, name="summary_moving_mean",
+                                                   initializer="zeros", trainable=False, autocast=False)
+        self.summary_moving_variance = self.add_weight(shape=shape, name="summary_moving_variance",
+                                                       initializer="ones", trainable=False, autocast=False)
+        self.summary_seen = self.add_weight(shape=(), name="summary_seen", initializer="zeros",
+                                            trainable=False, autocast=False)
+
+    def call(self, inputs, training=None, mask=None):
+        if not _SUMMARY_PASS.get() or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        inputs = tf.cast(inputs, tf.float32)
+        if training and self.trainable:
+            mean, variance = self._moments(inputs, mask)
+            m = self.momentum
+            self.summary_moving_mean.assign(self.summary_moving_mean * m + mean * (1.0 - m))
+            self.summary_moving_variance.assign(self.summary_moving_variance * m + variance * (1.0 - m))
+            self.summary_seen.assign(1.0)
+        else:
+            seen = self.summary_seen > 0
+            mean = tf.where(seen, self.summary_moving_mean, self.moving_mean)
+            variance = tf.where(seen, self.summary_moving_variance, self.moving_variance)
+        outputs = tf.nn.batch_normalization(inputs, mean, variance, self.beta, self.gamma, self.epsilon)
+        return tf.cast(outputs, self.compute_dtype)
