@@ -194,34 +194,8 @@ class ModelSource(Source):
         return _quantize(self.model.generate(summary, length, self._pair(motion_seed), shared_noise=True))
 
     def swap(self, videos, fixed, seed):
-        """DSA's protocol on real videos (B, T, H, W, 3): keep the posterior mean of one factor,
-        draw the other from the prior (the static one from p(s); the dynamic ones from the prior
-        LSTM, conditioned on the kept static latent where the model conditions on it)."""
-        model = self.model
-        encoded = model.encode(tf.constant(videos, tf.float32))
-        static = encoded[f"{model.static_name}_loc"]
-        dynamic = encoded[f"{model.dynamic_name}_loc"]
-        seed = self._pair(seed)
-        if fixed == "content":
-            dynamic = _prior_dynamics(model, static, int(videos.shape[1]), seed)
-        else:
-            static = model.sample_static(int(videos.shape[0]), seed)
-        return _quantize(model.decode(model.frame_latent(static, dynamic)))
-
-
-def _prior_dynamics(model, static, length: int, seed):
-    """d_1:T ~ p(d_t | d_<t [, s]) for given static latents s (B, S): (B, T, D)."""
-    condition = static if model.conditioned else None
-    batch = tf.shape(static)[0]
-    state = model.dynamic_prior.initial_state(batch)
-    previous = tf.zeros([batch, model.config.residual_dim])
-    steps = []
-    for t in range(length):
-        loc, scale, state = model.dynamic_prior.step(previous, state, condition)
-        eps = tf.random.stateless_normal(tf.shape(loc), tf.random.experimental.stateless_fold_in(seed, t + 1))
-        previous = loc + scale * eps
-        steps.append(previous)
-    return tf.stack(steps, axis=1)
+        """DSA's protocol on real videos (B, T, H, W, 3): `SequentialVAE.swap_factor`."""
+        return _quantize(self.model.swap_factor(tf.constant(videos, tf.float32), fixed, self._pair(seed)))
 
 
 class SavedModelSource(Source):

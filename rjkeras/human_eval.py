@@ -35,6 +35,7 @@ import io
 import json
 import os
 import statistics
+import string
 
 import numpy as np
 
@@ -207,92 +208,29 @@ def _write_study(output: str, study: dict, media: dict, media_url: str) -> None:
 # ----------------------------------------------------------------------------------------------
 # The pages.
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.4em; }
-.task { border: 1px solid #ccc; border-radius: 6px; margin: 1em 0; padding: 0.5em 1em; }
-.task h2 { font-size: 1em; margin: 0.3em 0; }
-.options { display: flex; gap: 1.5em; align-items: flex-start; }
-.option { flex: 1 1 0; max-width: 50%; cursor: pointer; padding: 0.4em; border: 3px solid transparent;
-          border-radius: 6px; text-align: center; }
-.option:has(input:checked) { border-color: #2a7ae2; background: #eef4fd; }
-.option img { display: block; margin: 0 auto 0.4em; max-width: 100%; height: auto;
-              image-rendering: pixelated; }
-#bar { position: sticky; top: 0; background: #fff; padding: 0.5em 0; border-bottom: 1px solid #ccc; }
-textarea { width: 100%; height: 6em; font-family: monospace; }
-"""
+PAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "eval", "study_page")
 
-_SCRIPT = """
-const STUDY_ID = %(study_id)s;
-const TASK_IDS = %(task_ids)s;
-const STORE = "rjkeras-2afc-" + STUDY_ID;
-// The page's answers: {task_id: {choice: "left" | "right", answered_at: ISO time}}.
-window.answers = {};
-function randomWorkerId() {
-  const bytes = new Uint8Array(4);
-  crypto.getRandomValues(bytes);
-  return "anon-" + Array.from(bytes, b => b.toString(16).padStart(2, "0")).join("");
-}
-function workerId() {
-  return document.getElementById("worker-id").value.trim() || window.anonymousId;
-}
-function csvField(value) {
-  value = String(value);
-  return /[",\\n\\r]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
-}
-// The answers as CSV: what "Download answers" saves and `rjkeras.human_eval score` reads.
-window.answersCsv = function () {
-  const rows = [["study_id", "task_id", "choice", "worker_id", "answered_at"]];
-  for (const id of TASK_IDS) {
-    const a = window.answers[id];
-    if (a) rows.push([STUDY_ID, id, a.choice, workerId(), a.answered_at]);
-  }
-  return rows.map(row => row.map(csvField).join(",")).join("\\n") + "\\n";
-};
-function refresh() {
-  const done = Object.keys(window.answers).length;
-  document.getElementById("progress").textContent = done + " of " + TASK_IDS.length + " answered";
-  document.getElementById("answers-csv").value = window.answersCsv();
-  try {
-    localStorage.setItem(STORE, JSON.stringify({answers: window.answers,
-                                                worker: document.getElementById("worker-id").value}));
-  } catch (e) { /* storage unavailable: answers live in the page only */ }
-}
-function choose(input) {
-  window.answers[input.name] = {choice: input.value, answered_at: new Date().toISOString()};
-  refresh();
-}
-function download() {
-  const blob = new Blob([window.answersCsv()], {type: "text/csv"});
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = "answers_" + STUDY_ID + "_" + workerId().replace(/[^A-Za-z0-9_-]/g, "_") + ".csv";
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-}
-window.addEventListener("DOMContentLoaded", () => {
-  window.anonymousId = randomWorkerId();
-  try {
-    const saved = JSON.parse(localStorage.getItem(STORE) || "null");
-    if (saved) {  // a reload keeps the answers given so far
-      window.answers = saved.answers || {};
-      document.getElementById("worker-id").value = saved.worker || "";
-      for (const [id, a] of Object.entries(window.answers)) {
-        const input = document.querySelector(`input[name="${id}"][value="${a.choice}"]`);
-        if (input) input.checked = true;
-      }
-    }
-  } catch (e) { /* storage unavailable */ }
-  for (const input of document.querySelectorAll(".option input")) {
-    input.addEventListener("change", () => choose(input));
-  }
-  document.getElementById("worker-id").addEventListener("input", refresh);
-  document.getElementById("download").addEventListener("click", download);
-  refresh();
-  window.studyReady = true;  // answers restored, handlers in place
-});
-"""
+
+def _asset(name: str) -> str:
+    with open(os.path.join(PAGE_DIR, name), encoding="utf-8") as f:
+        return f.read()
+
+
+class _Html(str):
+    """Markup already rendered (a filled template): `_fill` inserts it as it is."""
+
+
+def _fill(name: str, **values) -> _Html:
+    """Fills the page template `name` (string.Template): every value is HTML-escaped, except
+    markup that `_fill` made itself."""
+    escaped = {key: value if isinstance(value, _Html) else html.escape(str(value))
+               for key, value in values.items()}
+    return _Html(string.Template(_asset(name)).substitute(escaped))
+
+
+def _notes(study: dict) -> list[str]:
+    return [note for note in [study["description"]] + ([STRIP_NOTE] if study["mode"] == "strip" else [])
+            if note]
 
 
 def _data_uri(path: str, data: bytes) -> str:
@@ -305,46 +243,27 @@ def _zoom(study: dict) -> int:
 
 
 def study_page(study: dict, media: dict) -> str:
-    """The self-contained study page: no request leaves it (media are data URIs)."""
-    esc = html.escape
+    """The self-contained study page: no request leaves it (media are data URIs). Its HTML, CSS
+    and script are the files of rjkeras/eval/study_page/."""
     zoom = _zoom(study)
     height, width = study["sample_shape"][-3], study["sample_shape"][-2]
     if study["mode"] == "strip":
         t = study["sample_shape"][0]
         width = t * (width + STRIP_GAP) - STRIP_GAP
-    question = esc(study["question"])
-    notes = [study["description"]] + ([STRIP_NOTE] if study["mode"] == "strip" else [])
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{question}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{question}</h1>",
-        *(f'<p class="description">{esc(note)}</p>' for note in notes if note),
-        "<p>For each task below, click the sample that looks more realistic to you.</p>",
-        '<div id="bar"><label>Your name or worker id (optional): <input id="worker-id" size="20"></label> '
-        '<span id="progress"></span> '
-        '<button id="download" type="button">Download answers (CSV)</button></div>',
-    ]
-    n = len(study["tasks"])
+    tasks = []
     for number, task in enumerate(study["tasks"], 1):
-        tid = esc(task["task_id"])
-        parts.append(f'<fieldset class="task" id="{tid}" data-task-id="{tid}">'
-                     f"<h2>Task {number} of {n}: {question}</h2><div class=\"options\">")
-        for side in SIDES:
-            uri = _data_uri(task[side], media[task[side]])
-            parts.append(f'<label class="option {side}"><img src="{uri}" alt="{side} sample" '
-                         f'width="{width * zoom}" height="{height * zoom}">'
-                         f'<input type="radio" name="{tid}" value="{side}"> {side.capitalize()}</label>')
-        parts.append("</div></fieldset>")
-    parts += [
-        "<p>When you are done, click <b>Download answers (CSV)</b> and send the file back.</p>",
-        '<h2>Your answers</h2><textarea id="answers-csv" readonly></textarea>',
-        "<script>" + _SCRIPT % {"study_id": json.dumps(study["study_id"]),
-                                "task_ids": json.dumps([t["task_id"] for t in study["tasks"]])},
-        "</script></body></html>",
-    ]
-    return "\n".join(parts) + "\n"
+        options = [_fill("option.html", side=side, uri=_data_uri(task[side], media[task[side]]),
+                         width=width * zoom, height=height * zoom, task_id=task["task_id"],
+                         label=side.capitalize()).rstrip("\n")
+                   for side in SIDES]
+        tasks.append(_fill("task.html", task_id=task["task_id"], number=number, count=len(study["tasks"]),
+                           question=study["question"], options=_Html("\n".join(options))).rstrip("\n"))
+    # JSON inside <script>: "<" escaped so that no "</script>" can end it early.
+    data = json.dumps({"study_id": study["study_id"], "task_ids": [t["task_id"] for t in study["tasks"]]})
+    return _fill("study.html", question=study["question"], style=_Html(_asset("study.css")),
+                 script=_Html(_asset("study.js")), data=_Html(data.replace("<", "\\u003c")),
+                 notes=_Html("".join(_fill("note.html", note=note) for note in _notes(study)).rstrip("\n")),
+                 tasks=_Html("\n".join(tasks)))
 
 
 def mturk_layout(study: dict) -> str:
@@ -352,25 +271,9 @@ def mturk_layout(study: dict) -> str:
 
     Its radio group `choice` gives the results column Answer.choice (left / right).
     """
-    esc = html.escape
-    zoom = _zoom(study)
-    notes = [study["description"]] + ([STRIP_NOTE] if study["mode"] == "strip" else [])
-    return "\n".join([
-        '<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>',
-        "<crowd-form>",
-        "<style>.options { display: flex; gap: 1.5em; } .options label { flex: 1 1 0; text-align: center; }"
-        " .options img { max-width: 100%; image-rendering: pixelated; "
-        f"height: {study['sample_shape'][-3] * zoom}px; }}</style>",
-        f"<h2>{esc(study['question'])}</h2>",
-        *(f"<p>{esc(note)}</p>" for note in notes if note),
-        '<div class="options">',
-        '<label><img src="${left_url}" alt="left sample"><br>'
-        '<input type="radio" name="choice" value="left" required> Left</label>',
-        '<label><img src="${right_url}" alt="right sample"><br>'
-        '<input type="radio" name="choice" value="right" required> Right</label>',
-        "</div>",
-        "</crowd-form>",
-    ]) + "\n"
+    notes = "".join(_fill("note.html", note=note) for note in _notes(study)).rstrip("\n")
+    return _fill("mturk_layout.html", question=study["question"], notes=_Html(notes),
+                 height=study["sample_shape"][-3] * _zoom(study))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -157,3 +157,21 @@ def test_prior_rollout_feeds_each_step_the_previous_sample():
         step_loc, _, state = model.dynamic_prior.step(previous, state)
         np.testing.assert_allclose(step_loc, loc[:, t], rtol=1e-5, atol=1e-6)
         previous = samples[:, t]
+
+
+@pytest.mark.parametrize("name", ["rjvae", "dsa"])
+def test_factor_swap_keeps_one_posterior_mean_and_draws_the_other(name, toy_videos):
+    model = make(name, seed=5)
+    videos = tf.constant(toy_videos[:3])
+    seed = tf.constant([3, 9], tf.int64)
+    q = model.encode(videos)
+    s_loc, d_loc = q[f"{model.static_name}_loc"], q[f"{model.dynamic_name}_loc"]
+    dynamic = model.prior_dynamics(s_loc, videos.shape[1], seed)
+    np.testing.assert_allclose(model.swap_factor(videos, "content", seed),
+                               model.decode(model.frame_latent(s_loc, dynamic)), atol=1e-5)
+    static = model.sample_static(3, seed)
+    np.testing.assert_allclose(model.swap_factor(videos, "motion", seed),
+                               model.decode(model.frame_latent(static, d_loc)), atol=1e-5)
+    # Sampling from the prior rolls the same dynamics out: one place for both.
+    sampled_static, sampled_dynamic = model.sample_latents(3, 5, seed)
+    np.testing.assert_allclose(sampled_dynamic, model.prior_dynamics(sampled_static, 5, seed), atol=1e-6)

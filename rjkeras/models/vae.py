@@ -241,13 +241,30 @@ class SequentialVAE(TrainableModel):
         Returns static (N, S) and dynamic (N, T, D); `length` may be any T >= 1, also longer
         than the training clips.
         """
-        c = self.config
         static = self.sample_static(num_videos, tf.random.experimental.stateless_fold_in(seed, 0))
-        eps = tf.map_fn(lambda t: tf.random.stateless_normal(  # step t's noise from fold_in(seed, t + 1)
-            [num_videos, c.residual_dim], tf.random.experimental.stateless_fold_in(seed, t + 1)),
-            tf.range(length), fn_output_signature=tf.float32)
-        _, _, dynamic = self.prior_rollout(tf.transpose(eps, [1, 0, 2]), self._condition(static))
-        return static, dynamic
+        return static, self.prior_dynamics(static, length, seed)
+
+    def prior_dynamics(self, static, length, seed):
+        """d_1:T ~ p(d_t | d_<t [, s]) for given static latents s (N, S): (N, T, D); step t's noise
+        comes from fold_in(seed, t + 1)."""
+        eps = tf.map_fn(lambda t: tf.random.stateless_normal(
+            [tf.shape(static)[0], self.config.residual_dim], tf.random.experimental.stateless_fold_in(seed, t + 1)),
+            tf.range(length), fn_output_signature=tf.float32)  # (T, N, D)
+        return self.prior_rollout(tf.transpose(eps, [1, 0, 2]), self._condition(static))[2]
+
+    def swap_factor(self, videos, fixed: str, seed):
+        """DSA's disentanglement protocol on videos (N, T, H, W, 3) in [-1, 1]: keep the posterior
+        mean of one factor ("content": s; "motion": d_1:T) and draw the other from the prior (s from
+        p(s); d_1:T from the prior LSTM, conditioned on the kept s where the model conditions on it).
+        Returns the decoded videos (N, T, H, W, 3)."""
+        encoded = self.encode(videos)
+        static = encoded[f"{self.static_name}_loc"]
+        dynamic = encoded[f"{self.dynamic_name}_loc"]
+        if fixed == "content":
+            dynamic = self.prior_dynamics(static, tf.shape(videos)[1], seed)
+        else:
+            static = self.sample_static(tf.shape(videos)[0], seed)
+        return self.decode(self.frame_latent(static, dynamic))
 
     def sample(self, num_videos, length, seed):
         """Videos from the prior: {"videos": (N, T, H, W, 3) in [-1, 1], ...}.
