@@ -1,1 +1,1 @@
-"""The `mug` dataset builder (and `raw_videos`, shared with `nir` and `weizmann`)."""
+"""The `mug` dataset builder."""

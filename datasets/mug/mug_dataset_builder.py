@@ -2,7 +2,7 @@
 
 Each example is a clip of 16 face-cropped frames of one take of one subject performing one of six
 expressions: 64x64 RGB (32x32 in the `32` configs). MUG's neutral takes are left out. See
-`raw_videos` for the clips, the crop, the subject split and the handling of bad input.
+`rjkeras.datasets.clips` for the clips, the crop, the subject split and the handling of bad input.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
-from rjkeras.datasets.mug import raw_videos
+from rjkeras.datasets import clips
 from rjkeras.errors import UserError
 
 EXPRESSIONS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
@@ -26,11 +26,11 @@ FRAME_SUFFIXES = (".jpg", ".jpeg")
 RAW_LAYOUT = "subjects3/<NNN>/[session<k>/]<expression>/<take>/<frames>.jpg"
 
 
-def _config(name: str, image_size: int, strict: bool, test_fraction: float = 0.2) -> raw_videos.ClipConfig:
+def _config(name: str, image_size: int, strict: bool, test_fraction: float = 0.2) -> clips.ClipConfig:
     what = "skips bad input (each named in the log, counted at the end)" if not strict else \
         "fails on the first bad input"
     split = "80/20 subject split" if test_fraction else "every subject in train (MoCoGAN's protocol), no test split"
-    return raw_videos.ClipConfig(
+    return clips.ClipConfig(
         name=name, image_size=image_size, clip_length=16, clip_stride=2, clip_hop=8, strict=strict,
         test_fraction=test_fraction,
         description=f"{image_size}x{image_size} face crops, 16-frame clips of every other frame, a clip "
@@ -43,12 +43,12 @@ def find_subjects_dir(manual_dir: epath.Path) -> epath.Path:
     return manual_dir / "subjects3" if (manual_dir / "subjects3").is_dir() else manual_dir
 
 
-def scan(manual_dir: epath.Path, report: raw_videos.Report) -> raw_videos.Scan:
+def scan(manual_dir: epath.Path, report: clips.Report) -> clips.Scan:
     """Every take of the six expressions under subjects3, in sorted order; stray entries, empty
     take folders and takes whose frames cannot be ordered are reported (and skipped)."""
     root = find_subjects_dir(manual_dir)
     subjects, videos = {}, []
-    for entry in raw_videos.list_dir(root):
+    for entry in clips.list_dir(root):
         if not (entry.is_dir() and re.fullmatch(r"\d{1,3}", entry.name)):
             report.bad("stray", entry, "not a subject folder (3-digit name) of MUG's subjects3")
             continue
@@ -58,20 +58,20 @@ def scan(manual_dir: epath.Path, report: raw_videos.Report) -> raw_videos.Scan:
                                        f"{subjects[subject].name})")
             continue
         subjects[subject] = entry
-        for group in raw_videos.list_dir(entry):
+        for group in clips.list_dir(entry):
             if group.is_dir() and re.fullmatch(r"session\d+", group.name):
-                for folder in raw_videos.list_dir(group):
+                for folder in clips.list_dir(group):
                     videos += _scan_expression(folder, subject, f"{entry.name}/{group.name}", report)
             else:
                 videos += _scan_expression(group, subject, entry.name, report)
     if not subjects:
         raise UserError(f"no MUG subject folder in {root}; manual_dir must hold {RAW_LAYOUT} (or be "
                         "the subjects3 folder itself); see the mug MANUAL_DOWNLOAD_INSTRUCTIONS")
-    return raw_videos.Scan(subjects=subjects, videos=raw_videos.number_videos(videos))
+    return clips.Scan(subjects=subjects, videos=clips.number_videos(videos))
 
 
 def _scan_expression(folder: epath.Path, subject: str, prefix: str,
-                     report: raw_videos.Report) -> list[raw_videos.RawVideo]:
+                     report: clips.Report) -> list[clips.RawVideo]:
     """The takes of one expression folder."""
     expression = folder.name.lower()
     if not folder.is_dir() or expression not in EXPRESSIONS + DROPPED_EXPRESSIONS:
@@ -81,12 +81,12 @@ def _scan_expression(folder: epath.Path, subject: str, prefix: str,
     if expression in DROPPED_EXPRESSIONS:
         return []
     videos = []
-    for take in raw_videos.list_dir(folder):
+    for take in clips.list_dir(folder):
         if not take.is_dir():
             report.bad("stray", take, "a file where take folders are expected")
             continue
         frames = []
-        for path in raw_videos.list_dir(take):
+        for path in clips.list_dir(take):
             if path.is_file() and path.suffix.lower() in FRAME_SUFFIXES:
                 frames.append(path)
             else:
@@ -94,17 +94,17 @@ def _scan_expression(folder: epath.Path, subject: str, prefix: str,
         if not frames:
             report.bad("empty", take, "take folder without .jpg frames")
             continue
-        frames, why_not = raw_videos.sorted_frames(frames)
+        frames, why_not = clips.sorted_frames(frames)
         if why_not:
             report.bad("corrupt", take, why_not)
             continue
         # The key is the take's path inside subjects3, as the release spells it: unique.
-        videos.append(raw_videos.RawVideo(key=f"{prefix}/{folder.name}/{take.name}", subject=subject,
+        videos.append(clips.RawVideo(key=f"{prefix}/{folder.name}/{take.name}", subject=subject,
                                           label=expression, path=take, frames=tuple(frames)))
     return videos
 
 
-class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
+class Builder(clips.ClipBuilder, tfds.core.GeneratorBasedBuilder):
     """MUG facial expression clips: 6 expressions, face-cropped, split by subject."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -137,7 +137,7 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
     )
 
     def _info(self) -> tfds.core.DatasetInfo:
-        features = raw_videos.common_features(self.builder_config)
+        features = clips.common_features(self.builder_config)
         features["expression"] = tfds.features.ClassLabel(names=list(EXPRESSIONS))
         features["subject"] = tfds.features.Scalar(
             dtype=np.int32, doc="MUG subject number (its subjects3 folder name); no subject is in "
@@ -149,12 +149,12 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
             metadata=tfds.core.MetadataDict(),
         )
 
-    def _scan(self, manual_dir: epath.Path, report: raw_videos.Report) -> raw_videos.Scan:
+    def _scan(self, manual_dir: epath.Path, report: clips.Report) -> clips.Scan:
         return scan(manual_dir, report)
 
-    def _load(self, video: raw_videos.RawVideo, report: raw_videos.Report) -> np.ndarray | None:
-        return raw_videos.load_frame_folder(video, self.builder_config, report, grey=False)
+    def _load(self, video: clips.RawVideo, report: clips.Report) -> np.ndarray | None:
+        return clips.load_frame_folder(video, self.builder_config, report, grey=False)
 
-    def _example(self, video: raw_videos.RawVideo, clip: np.ndarray, start: int) -> dict:
+    def _example(self, video: clips.RawVideo, clip: np.ndarray, start: int) -> dict:
         return {"video": clip, "expression": video.label, "subject": int(video.subject),
                 "video_id": video.number, "clip_start": start}

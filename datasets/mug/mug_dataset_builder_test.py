@@ -1,4 +1,4 @@
-"""Tests of the mug builder on dummy_data/ (MUG's own layout, 3 subjects) and of `raw_videos`.
+"""Tests of the mug builder on dummy_data/ (MUG's own layout, 3 subjects) and of `clips` (the code it shares with nir and weizmann).
 
 Bad input is made in copies of the dummy data: one test per kind, each run with the default config
 (skipped, named in the log, counted) and with the strict one (a UserError naming the file, and no
@@ -11,8 +11,6 @@ import re
 import shutil
 import types
 
-import cv2
-from etils import epath
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -20,7 +18,7 @@ import tensorflow_datasets as tfds
 from rjkeras import prepare
 from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets.mug import mug_dataset_builder as mug
-from rjkeras.datasets.mug import raw_videos
+from rjkeras.datasets import clips
 from rjkeras.errors import UserError
 
 DUMMY = pathlib.Path(__file__).parent / "dummy_data"
@@ -41,7 +39,7 @@ class MugTest(tfds.testing.DatasetBuilderTestCase):
 def generate(manual_dir, config="64"):
     """{split: [(key, example)]} and the Report of a build, without writing a dataset (fast)."""
     builder = mug.Builder(config=config)
-    report = raw_videos.Report(f"mug/{config}", strict=builder.builder_config.strict)
+    report = clips.Report(f"mug/{config}", strict=builder.builder_config.strict)
     builder._report = report
     generators = builder._split_generators(types.SimpleNamespace(manual_dir=manual_dir))
     return {split: list(examples) for split, examples in generators.items()}, report
@@ -87,7 +85,7 @@ def test_clips_hold_frames_in_numeric_order_with_their_labels(clean):
     for _, e in examples["train"] + examples["test"]:
         starts.setdefault(e["video_id"], []).append(e["clip_start"])
     assert sorted(map(sorted, starts.values())) == [[0, 8]] * 6
-    assert report.skipped["too_short"] == 1 and sum(report.skipped[k] for k in raw_videos.BAD_INPUT) == 0
+    assert report.skipped["too_short"] == 1 and sum(report.skipped[k] for k in clips.BAD_INPUT) == 0
 
 
 def test_32_config_and_sessions():
@@ -120,9 +118,9 @@ def test_build_without_manual_dir_names_the_layout(tmp_path):
 def test_no_subject_is_in_two_splits(clean):
     by_split = subjects_by_split(clean[0])
     assert by_split == {"train": {1, 2}, "test": {8}}
-    splits = raw_videos.subject_splits(mug.SUBJECT_IDS, 0.2, seed=0)
+    splits = clips.subject_splits(mug.SUBJECT_IDS, 0.2, seed=0)
     assert set(splits) == set(mug.SUBJECT_IDS) and sum(s == "test" for s in splits.values()) == 200
-    other = raw_videos.subject_splits(mug.SUBJECT_IDS, 0.2, seed=1)
+    other = clips.subject_splits(mug.SUBJECT_IDS, 0.2, seed=1)
     assert other != splits  # the seed picks the test subjects
 
 
@@ -197,7 +195,7 @@ def test_bad_input_is_skipped_and_named_by_default(raw, make_bad, caplog):
     assert f"skipped {path}" in caplog.text
     assert ".DS_Store" not in caplog.text
     assert report.skipped[kind] == 1
-    assert sum(report.skipped[k] for k in raw_videos.BAD_INPUT) == 1
+    assert sum(report.skipped[k] for k in clips.BAD_INPUT) == 1
     train, test = CLIPS_LEFT.get(make_bad.__name__, (8, 4))
     assert (len(examples["train"]), len(examples["test"])) == (train, test)
     assert subjects_by_split(examples)["test"] == {8}  # no subject changed sides
@@ -230,50 +228,7 @@ def test_build_logs_a_summary_and_records_it(raw, tmp_path, caplog):
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading and cropping.
-
-
-def test_read_jpeg_rejects_empty_truncated_and_garbage_files(tmp_path):
-    ok, data = cv2.imencode(".jpg", np.full((8, 8, 3), 100, np.uint8))
-    cases = {"empty": b"", "truncated": data.tobytes()[:-40], "garbage": b"\x00" * 64 + b"\xff\xd9"}
-    reasons = {"empty": "empty file", "truncated": "truncated JPEG", "garbage": "not a decodable JPEG"}
-    for name, content in cases.items():
-        path = tmp_path / f"{name}.jpg"
-        path.write_bytes(content)
-        with pytest.raises(raw_videos.CorruptFile, match=reasons[name]):
-            raw_videos.read_jpeg(epath.Path(path))
-    (tmp_path / "ok.jpg").write_bytes(data.tobytes())
-    assert raw_videos.read_jpeg(epath.Path(tmp_path / "ok.jpg")).shape == (8, 8, 3)
-
-
-def test_frames_sort_numerically():
-    paths = [epath.Path(f"/t/img_{n}.jpg") for n in (10, 2, 1, 33, 3)]
-    ordered, why_not = raw_videos.sorted_frames(paths)
-    assert [p.name for p in ordered] == ["img_1.jpg", "img_2.jpg", "img_3.jpg", "img_10.jpg", "img_33.jpg"]
-    assert why_not is None
-    _, why_not = raw_videos.sorted_frames([epath.Path("/t/img_1.jpg"), epath.Path("/t/01.jpg")])
-    assert "same number 1" in why_not
-    _, why_not = raw_videos.sorted_frames([epath.Path("/t/cover.jpg")])
-    assert "no number" in why_not
-
-
-@pytest.mark.parametrize("face, shape, box", [
-    ((40, 30, 50, 50), (200, 300), (35, 25, 60)),  # widened by 10% of its side on every side
-    ((0, 0, 50, 50), (200, 300), (0, 0, 60)),  # at the corner: shifted inside the image
-    ((260, 160, 40, 40), (200, 300), (252, 152, 48)),  # at the far corner: shifted inside
-    ((50, 20, 180, 180), (200, 300), (40, 0, 200)),  # larger than the image: shrunk to its height
-    ((100, 50, 40, 60), (200, 300), (84, 44, 72)),  # not square: the longer side decides
-])
-def test_face_crop_geometry(face, shape, box):
-    assert raw_videos.face_crop_box(face, shape) == box
-    x0, y0, side = box
-    assert 0 <= x0 and x0 + side <= shape[1] and 0 <= y0 and y0 + side <= shape[0]
-
-
-def test_centre_crop_box():
-    assert raw_videos.centre_crop_box((32, 40, 3)) == (4, 0, 32)
-    assert raw_videos.centre_crop_box((144, 180)) == (18, 0, 144)
-    assert raw_videos.centre_crop_box((50, 30)) == (0, 10, 30)
+# Reading and cropping MUG's frames (the generic readers and crops: datasets/clips_test.py).
 
 
 class FakeDetector:
@@ -288,50 +243,20 @@ class FakeDetector:
         return np.array(self.faces)
 
 
-def test_detect_face_takes_the_largest_and_undoes_the_downscale():
-    detector = FakeDetector([(10, 10, 20, 20), (100, 50, 80, 80)])
-    face = raw_videos.detect_face(np.zeros((800, 800), np.uint8), detector)
-    assert detector.shapes == [(400, 400)]  # detection runs on a copy of at most 400 px
-    assert face == (200, 100, 160, 160)
-
-
 def test_one_face_crop_for_every_frame_of_a_video(monkeypatch):
     # A fake detection on the middle frame: every frame is cropped to the same widened box.
     detector = FakeDetector([(10, 6, 15, 15)])
-    monkeypatch.setattr(raw_videos, "face_detector", lambda: detector)
-    video = mug.scan(DUMMY, raw_videos.Report("mug/test")).videos[0]
+    monkeypatch.setattr(clips, "face_detector", lambda: detector)
+    video = mug.scan(DUMMY, clips.Report("mug/test")).videos[0]
     config = mug.Builder.builder_configs["64"]
-    report = raw_videos.Report("mug/test")
-    frames = raw_videos.load_frame_folder(video, config, report, grey=False)
-    box = raw_videos.face_crop_box((10, 6, 15, 15), (32, 40))
+    report = clips.Report("mug/test")
+    frames = clips.load_frame_folder(video, config, report, grey=False)
+    box = clips.face_crop_box((10, 6, 15, 15), (32, 40))
     assert box == (8, 4, 18)
     for index in (0, 20, 38):
-        raw = raw_videos.read_jpeg(video.frames[index])
-        np.testing.assert_array_equal(frames[index], raw_videos.crop_resize(raw, box, 64))
+        raw = clips.read_jpeg(video.frames[index])
+        np.testing.assert_array_equal(frames[index], clips.crop_resize(raw, box, 64))
     assert detector.shapes == [(32, 40)] and report.skipped["no_face"] == 0
-
-
-@pytest.mark.skipif(raw_videos.face_detector() is None, reason="this OpenCV has no Haar cascade")
-def test_haar_cascade_finds_a_drawn_face():
-    image = np.full((300, 360), 90, np.uint8)
-    cv2.ellipse(image, (180, 150), (70, 95), 0, 0, 360, 200, -1)  # the face
-    for dx in (-30, 30):
-        cv2.ellipse(image, (180 + dx, 125), (16, 8), 0, 0, 360, 40, -1)  # eyes
-        cv2.line(image, (160 + dx, 102), (198 + dx, 100), 50, 6)  # brows
-    cv2.line(image, (180, 130), (174, 170), 150, 4)  # nose
-    cv2.ellipse(image, (180, 195), (25, 8), 0, 0, 360, 70, -1)  # mouth
-    x, y, w, h = raw_videos.detect_face(image, raw_videos.face_detector())
-    assert abs(x + w / 2 - 180) < 15 and abs(y + h / 2 - 150) < 30 and 120 < w < 260
-
-
-def test_config_arguments_are_validated():
-    with pytest.raises(UserError, match="clip_stride=0 must be >= 1"):
-        raw_videos.ClipConfig(name="bad", clip_stride=0)
-    with pytest.raises(UserError, match=r"test_fraction=1.0 must be in \[0, 1\)"):
-        raw_videos.ClipConfig(name="bad", test_fraction=1.0)
-    config = raw_videos.ClipConfig(name="ok", clip_length=16, clip_stride=2, clip_hop=8)
-    assert config.clip_span == 31 and list(raw_videos.clip_starts(40, config)) == [0, 8]
-    assert not raw_videos.clip_starts(30, config)
 
 
 def test_all_subjects_config_puts_every_subject_in_train(clean, raw):

@@ -4,7 +4,7 @@ Each example is a clip of 16 face-cropped near-infrared frames of one subject pe
 expressions, 64x64 (32x32 in the `32` configs), the grey level copied into 3 channels so that
 every model sees RGB. The paper uses the NIR frames (`OriginalImg/NI`) under strong illumination
 (`Strong`), the default; `*_weak` and `*_dark` configs read the other two illuminations. See
-`raw_videos` (in the mug folder) for the clips, the crop, the subject split and bad input.
+`rjkeras.datasets.clips` for the clips, the crop, the subject split and bad input.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
-from rjkeras.datasets.mug import raw_videos
+from rjkeras.datasets import clips
 from rjkeras.errors import UserError
 
 EXPRESSIONS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
@@ -27,7 +27,7 @@ RAW_LAYOUT = "OriginalImg/NI/<Strong|Weak|Dark>/P<NNN>/<Expression>/<NNN>.jpeg"
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class NirConfig(raw_videos.ClipConfig):
+class NirConfig(clips.ClipConfig):
     """A `ClipConfig` plus the illumination whose sequences are read.
 
     Args:
@@ -65,7 +65,7 @@ def find_illumination_dir(manual_dir: epath.Path, illumination: str) -> epath.Pa
     return None
 
 
-def scan(manual_dir: epath.Path, illumination: str, report: raw_videos.Report) -> raw_videos.Scan:
+def scan(manual_dir: epath.Path, illumination: str, report: clips.Report) -> clips.Scan:
     """Every expression sequence of one illumination, in sorted order; stray entries, empty and
     unorderable sequences are reported (and skipped)."""
     root = find_illumination_dir(manual_dir, illumination)
@@ -74,19 +74,19 @@ def scan(manual_dir: epath.Path, illumination: str, report: raw_videos.Report) -
                         f"{RAW_LAYOUT} (or be the OriginalImg folder itself); see the nir "
                         "MANUAL_DOWNLOAD_INSTRUCTIONS")
     subjects, videos = {}, []
-    for entry in raw_videos.list_dir(root):
+    for entry in clips.list_dir(root):
         if not (entry.is_dir() and entry.name in SUBJECT_IDS):
             report.bad("stray", entry, "not a subject folder (P001 ... P080)")
             continue
         subjects[entry.name] = entry
-        for folder in raw_videos.list_dir(entry):
+        for folder in clips.list_dir(entry):
             expression = folder.name.lower()
             if not folder.is_dir() or expression not in EXPRESSIONS:
                 names = ", ".join(e.capitalize() for e in EXPRESSIONS)
                 report.bad("stray", folder, f"not an expression folder ({names})")
                 continue
             frames = []
-            for path in raw_videos.list_dir(folder):
+            for path in clips.list_dir(folder):
                 if path.is_file() and path.suffix.lower() in FRAME_SUFFIXES:
                     frames.append(path)
                 else:
@@ -94,20 +94,20 @@ def scan(manual_dir: epath.Path, illumination: str, report: raw_videos.Report) -
             if not frames:
                 report.bad("empty", folder, "expression folder without .jpeg frames")
                 continue
-            frames, why_not = raw_videos.sorted_frames(frames)
+            frames, why_not = clips.sorted_frames(frames)
             if why_not:
                 report.bad("corrupt", folder, why_not)
                 continue
-            videos.append(raw_videos.RawVideo(
+            videos.append(clips.RawVideo(
                 key=f"{illumination}/{entry.name}/{folder.name}", subject=entry.name, label=expression,
                 path=folder, frames=tuple(frames)))
     if not subjects:
         raise UserError(f"no subject folder (P001 ... P080) in {root}; manual_dir must hold {RAW_LAYOUT}; "
                         "see the nir MANUAL_DOWNLOAD_INSTRUCTIONS")
-    return raw_videos.Scan(subjects=subjects, videos=raw_videos.number_videos(videos))
+    return clips.Scan(subjects=subjects, videos=clips.number_videos(videos))
 
 
-class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
+class Builder(clips.ClipBuilder, tfds.core.GeneratorBasedBuilder):
     """Oulu-CASIA NIR facial expression clips: 6 expressions, face-cropped, split by subject."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -141,7 +141,7 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
     )
 
     def _info(self) -> tfds.core.DatasetInfo:
-        features = raw_videos.common_features(self.builder_config)
+        features = clips.common_features(self.builder_config)
         features["expression"] = tfds.features.ClassLabel(names=list(EXPRESSIONS))
         features["subject"] = tfds.features.ClassLabel(names=list(SUBJECT_IDS))
         return self.dataset_info_from_configs(
@@ -153,13 +153,13 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
             metadata=tfds.core.MetadataDict(),
         )
 
-    def _scan(self, manual_dir: epath.Path, report: raw_videos.Report) -> raw_videos.Scan:
+    def _scan(self, manual_dir: epath.Path, report: clips.Report) -> clips.Scan:
         return scan(manual_dir, self.builder_config.illumination, report)
 
-    def _load(self, video: raw_videos.RawVideo, report: raw_videos.Report) -> np.ndarray | None:
+    def _load(self, video: clips.RawVideo, report: clips.Report) -> np.ndarray | None:
         # Read grey: NIR frames carry one intensity; crop_resize copies it into 3 channels.
-        return raw_videos.load_frame_folder(video, self.builder_config, report, grey=True)
+        return clips.load_frame_folder(video, self.builder_config, report, grey=True)
 
-    def _example(self, video: raw_videos.RawVideo, clip: np.ndarray, start: int) -> dict:
+    def _example(self, video: clips.RawVideo, clip: np.ndarray, start: int) -> dict:
         return {"video": clip, "expression": video.label, "subject": video.subject,
                 "video_id": video.number, "clip_start": start}

@@ -1,6 +1,6 @@
 """Tests of the nir builder on dummy_data/ (Oulu-CASIA's own layout, 3 subjects).
 
-The clip, crop and split machinery is `mug/raw_videos.py`, tested with the mug builder; here, what
+The clip, crop and split machinery is `mug/clips.py`, tested with the mug builder; here, what
 is NIR's own: its layout, grey frames, illumination configs, and every kind of bad input in it
 (default config: skipped, named and counted; strict config: a UserError naming the file).
 """
@@ -17,7 +17,7 @@ import tensorflow_datasets as tfds
 
 from rjkeras import prepare
 from rjkeras.datasets.mug import make_dummy_data
-from rjkeras.datasets.mug import raw_videos
+from rjkeras.datasets import clips
 from rjkeras.datasets.nir import nir_dataset_builder as nir
 from rjkeras.errors import UserError
 
@@ -35,7 +35,7 @@ class NirTest(tfds.testing.DatasetBuilderTestCase):
 def generate(manual_dir, config="64"):
     """{split: [(key, example)]} and the Report of a build, without writing a dataset (fast)."""
     builder = nir.Builder(config=config)
-    report = raw_videos.Report(f"nir/{config}", strict=builder.builder_config.strict)
+    report = clips.Report(f"nir/{config}", strict=builder.builder_config.strict)
     builder._report = report
     generators = builder._split_generators(types.SimpleNamespace(manual_dir=manual_dir))
     return {split: list(examples) for split, examples in generators.items()}, report
@@ -72,7 +72,7 @@ def test_grey_clips_in_order_with_their_labels():
 
 
 def test_split_is_fixed_by_the_release_subject_list():
-    splits = raw_videos.subject_splits(nir.SUBJECT_IDS, 0.2, seed=0)
+    splits = clips.subject_splits(nir.SUBJECT_IDS, 0.2, seed=0)
     assert sum(s == "test" for s in splits.values()) == 16 and len(splits) == 80
     assert (splits["P001"], splits["P002"], splits["P003"]) == ("train", "train", "test")
 
@@ -136,7 +136,7 @@ def test_bad_input_is_skipped_and_named_by_default(raw, make_bad, caplog):
     with caplog.at_level(logging.WARNING):
         examples, report = generate(raw.parents[2])
     assert f"skipped {path}" in caplog.text
-    assert report.skipped[kind] == 1 and sum(report.skipped[k] for k in raw_videos.BAD_INPUT) == 1
+    assert report.skipped[kind] == 1 and sum(report.skipped[k] for k in clips.BAD_INPUT) == 1
     train, test = CLIPS_LEFT.get(make_bad.__name__, (8, 4))
     assert (len(examples["train"]), len(examples["test"])) == (train, test)
     assert subjects_by_split(examples)["test"] == {"P003"}

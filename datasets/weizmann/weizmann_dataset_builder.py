@@ -3,7 +3,7 @@
 Each example is a clip of 16 consecutive frames of one person performing one of ten actions:
 each frame (180x144 in the release) cropped to its centre square and resized to 64x64 (32x32 in
 the `32` configs), as others scaled and centre-cropped it. OpenCV decodes the files (its wheels
-carry their own FFmpeg: no ffmpeg install is needed). See `raw_videos` (in the mug folder) for
+carry their own FFmpeg: no ffmpeg install is needed). See `rjkeras.datasets.clips` for
 the clips, the subject split and the handling of bad input.
 """
 
@@ -15,7 +15,7 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
-from rjkeras.datasets.mug import raw_videos
+from rjkeras.datasets import clips
 from rjkeras.errors import UserError
 
 ACTIONS = ("bend", "jack", "jump", "pjump", "run", "side", "skip", "walk", "wave1", "wave2")
@@ -25,11 +25,11 @@ NUM_FILES = 93  # 9 people x 10 actions, and lena's second takes of run, skip an
 RAW_LAYOUT = "<person>_<action>.avi files (e.g. daria_bend.avi, lena_run2.avi)"
 
 
-def _config(name: str, image_size: int, strict: bool = False, test_fraction: float = 0.2) -> raw_videos.ClipConfig:
+def _config(name: str, image_size: int, strict: bool = False, test_fraction: float = 0.2) -> clips.ClipConfig:
     what = "fails on the first bad input" if strict else \
         "skips bad input (each named in the log, counted at the end)"
     split = "7/2 person split" if test_fraction else "every person in train (MoCoGAN's protocol), no test split"
-    return raw_videos.ClipConfig(
+    return clips.ClipConfig(
         name=name, image_size=image_size, clip_length=16, clip_stride=1, clip_hop=8, strict=strict,
         test_fraction=test_fraction,
         description=f"{image_size}x{image_size} centre crops, 16-frame clips of consecutive frames, a clip "
@@ -54,12 +54,12 @@ def parse_name(name: str) -> tuple[str, str] | None:
     return person, action
 
 
-def scan(manual_dir: epath.Path, report: raw_videos.Report) -> raw_videos.Scan:
+def scan(manual_dir: epath.Path, report: clips.Report) -> clips.Scan:
     """Every release .avi under manual_dir (subfolders included, e.g. one per unzipped action
     archive), in sorted order; other files and unknown names are reported (and skipped)."""
     manual_dir = epath.Path(manual_dir)
     subjects, videos, seen = {}, [], {}
-    for path in raw_videos.walk_files(manual_dir):
+    for path in clips.walk_files(manual_dir):
         if path.suffix.lower() != ".avi":
             hint = " (unzip it first)" if path.suffix.lower() == ".zip" else ""
             report.bad("stray", path, f"not an .avi video{hint}")
@@ -80,14 +80,14 @@ def scan(manual_dir: epath.Path, report: raw_videos.Report) -> raw_videos.Scan:
         if path.stat().length == 0:
             report.bad("empty", path, "empty file")
             continue
-        videos.append(raw_videos.RawVideo(key=stem, subject=person, label=action, path=path))
+        videos.append(clips.RawVideo(key=stem, subject=person, label=action, path=path))
     if not subjects:
         raise UserError(f"no Weizmann .avi file in {manual_dir}; manual_dir must hold the release's "
                         f"{NUM_FILES} {RAW_LAYOUT}; see the weizmann MANUAL_DOWNLOAD_INSTRUCTIONS")
-    return raw_videos.Scan(subjects=subjects, videos=raw_videos.number_videos(videos))
+    return clips.Scan(subjects=subjects, videos=clips.number_videos(videos))
 
 
-class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
+class Builder(clips.ClipBuilder, tfds.core.GeneratorBasedBuilder):
     """Weizmann action clips: 10 actions by 9 people, centre-cropped, split by person."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -118,7 +118,7 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
     )
 
     def _info(self) -> tfds.core.DatasetInfo:
-        features = raw_videos.common_features(self.builder_config)
+        features = clips.common_features(self.builder_config)
         features["action"] = tfds.features.ClassLabel(names=list(ACTIONS))
         features["subject"] = tfds.features.ClassLabel(names=list(PEOPLE))
         return self.dataset_info_from_configs(
@@ -128,21 +128,21 @@ class Builder(raw_videos.ClipBuilder, tfds.core.GeneratorBasedBuilder):
             metadata=tfds.core.MetadataDict(),
         )
 
-    def _scan(self, manual_dir: epath.Path, report: raw_videos.Report) -> raw_videos.Scan:
+    def _scan(self, manual_dir: epath.Path, report: clips.Report) -> clips.Scan:
         return scan(manual_dir, report)
 
-    def _load(self, video: raw_videos.RawVideo, report: raw_videos.Report) -> np.ndarray | None:
+    def _load(self, video: clips.RawVideo, report: clips.Report) -> np.ndarray | None:
         size = self.builder_config.image_size
 
         def centre_crop(frame):  # (H, W, 3) -> (size, size, 3)
-            return raw_videos.crop_resize(frame, raw_videos.centre_crop_box(frame.shape), size)
+            return clips.crop_resize(frame, clips.centre_crop_box(frame.shape), size)
 
         try:
-            return raw_videos.read_avi(video.path, centre_crop)  # (T, size, size, 3)
-        except raw_videos.CorruptFile as e:
+            return clips.read_avi(video.path, centre_crop)  # (T, size, size, 3)
+        except clips.CorruptFile as e:
             report.bad("corrupt", e.path, e.why)
             return None
 
-    def _example(self, video: raw_videos.RawVideo, clip: np.ndarray, start: int) -> dict:
+    def _example(self, video: clips.RawVideo, clip: np.ndarray, start: int) -> dict:
         return {"video": clip, "action": video.label, "subject": video.subject,
                 "video_id": video.number, "clip_start": start}

@@ -1,6 +1,6 @@
 """Tests of the weizmann builder on dummy_data/ (six tiny .avi files written by OpenCV).
 
-The clip and split machinery is `mug/raw_videos.py`, tested with the mug builder; here, what is
+The clip and split machinery is `mug/clips.py`, tested with the mug builder; here, what is
 Weizmann's own: file names and labels (lena's two takes), AVI decoding, centre crops, and every
 kind of bad input (default config: skipped, named and counted; strict config: a UserError naming
 the file).
@@ -19,7 +19,7 @@ import tensorflow_datasets as tfds
 
 from rjkeras import prepare
 from rjkeras.datasets.mug import make_dummy_data
-from rjkeras.datasets.mug import raw_videos
+from rjkeras.datasets import clips
 from rjkeras.datasets.weizmann import weizmann_dataset_builder as weizmann
 from rjkeras.errors import UserError
 
@@ -37,7 +37,7 @@ class WeizmannTest(tfds.testing.DatasetBuilderTestCase):
 def generate(manual_dir, config="64"):
     """{split: [(key, example)]} and the Report of a build, without writing a dataset (fast)."""
     builder = weizmann.Builder(config=config)
-    report = raw_videos.Report(f"weizmann/{config}", strict=builder.builder_config.strict)
+    report = clips.Report(f"weizmann/{config}", strict=builder.builder_config.strict)
     builder._report = report
     generators = builder._split_generators(types.SimpleNamespace(manual_dir=manual_dir))
     return {split: list(examples) for split, examples in generators.items()}, report
@@ -86,7 +86,7 @@ def test_clips_in_order_with_their_labels():
 
 
 def test_split_is_fixed_by_the_nine_people():
-    splits = raw_videos.subject_splits(weizmann.PEOPLE, 0.2, seed=0)
+    splits = clips.subject_splits(weizmann.PEOPLE, 0.2, seed=0)
     assert sorted(p for p, s in splits.items() if s == "test") == ["ido", "shahar"]
 
 
@@ -155,7 +155,7 @@ def test_bad_input_is_skipped_and_named_by_default(raw, make_bad, caplog):
         assert "subject lena has no usable video (2 found)" in caplog.text
         assert report.skipped["corrupt"] == 2
     else:
-        assert sum(report.skipped[k] for k in raw_videos.BAD_INPUT) == 1
+        assert sum(report.skipped[k] for k in clips.BAD_INPUT) == 1
     train, test = CLIPS_LEFT.get(make_bad.__name__, (8, 2))
     assert (len(examples["train"]), len(examples["test"])) == (train, test)
     assert subjects_by_split(examples)["test"] == {"ido"}

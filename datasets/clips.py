@@ -13,9 +13,6 @@ Oulu-CASIA NIR, .avi files for Weizmann) and writes clips of `clip_length` frame
 - `subject_splits`: the split of every subject, from a seeded permutation of the release's full id
   list, so that a missing or skipped subject never moves another one;
 - `ClipBuilder`: the mixin holding the builders' common flow, one raw video in memory at a time.
-
-It lives in the mug folder as Sprites' feature spec lives in the sprites folder: the nir and
-weizmann builders import it from here.
 """
 
 from __future__ import annotations
