@@ -16,9 +16,10 @@ import pytest
 import tensorflow_datasets as tfds
 
 from rjkeras import prepare
+from rjkeras.datasets import clips
+from rjkeras.datasets.clips_test import FakeDetector
 from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets.mug import mug_dataset_builder as mug
-from rjkeras.datasets import clips
 from rjkeras.errors import UserError
 
 DUMMY = pathlib.Path(__file__).parent / "dummy_data"
@@ -229,18 +230,6 @@ def test_build_logs_a_summary_and_records_it(raw, tmp_path, caplog):
 
 # ---------------------------------------------------------------------------------------------
 # Reading and cropping MUG's frames (the generic readers and crops: datasets/clips_test.py).
-
-
-class FakeDetector:
-    """Finds the faces it is given, in the coordinates of the image it is handed."""
-
-    def __init__(self, faces):
-        self.faces = faces
-        self.shapes = []
-
-    def detectMultiScale(self, image, **kwargs):  # noqa: N802 (OpenCV's name)
-        self.shapes.append(image.shape)
-        return np.array(self.faces)
 
 
 def test_one_face_crop_for_every_frame_of_a_video(monkeypatch):

@@ -16,8 +16,8 @@ import pytest
 import tensorflow_datasets as tfds
 
 from rjkeras import prepare
-from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets import clips
+from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets.nir import nir_dataset_builder as nir
 from rjkeras.errors import UserError
 

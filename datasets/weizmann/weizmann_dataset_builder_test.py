@@ -18,8 +18,8 @@ import pytest
 import tensorflow_datasets as tfds
 
 from rjkeras import prepare
-from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets import clips
+from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets.weizmann import weizmann_dataset_builder as weizmann
 from rjkeras.errors import UserError
 
