@@ -234,11 +234,10 @@ class VideoConv3D(layers.Conv3D):
     product is computed differs. On the CPU, TensorFlow 2.21's Conv3D is neither fast nor, with
     oneDNN, always right, so `temporal_taps_conv` computes it there:
     - without oneDNN (off by default on many x86 CPUs, and on Arm) Conv3D runs Eigen's kernel,
-      whose speed swings 10-20x with the shape: fast at MoCoGAN's 16 frames, 64x64, batch 3; a
-      D_V step took 2.4-5.5 s on the 8-frame and 32x32 presets, where Conv2Ds take 0.2-0.7 s;
-    - with oneDNN, Conv3D's gradients for the 8-frame D_V (32x32 and 64x64) at its initial weights
-      were up to 7% off a float64 computation, while the Conv2D form was within 1e-6
-      (`tests/test_gan_networks.py` holds the float64 check).
+      whose speed swings 10-20x with the shape: fast at MoCoGAN's 16 frames, 64x64, batch 3, and
+      slow on the 8-frame and 32x32 presets (README, Benchmarks);
+    - with oneDNN, Conv3D's gradients for the 8-frame D_V were off a float64 computation by far
+      more than round-off, the Conv2D form was not (`tests/test_gan_networks.py` holds the check).
 
     Args:
       formulation: "auto" (native on a GPU, Conv2D taps elsewhere), "conv3d" or "conv2d_taps".
