@@ -29,6 +29,7 @@ import base64
 import csv
 import dataclasses
 import datetime
+import functools
 import hashlib
 import html
 import io
@@ -211,6 +212,7 @@ def _write_study(output: str, study: dict, media: dict, media_url: str) -> None:
 PAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "eval", "study_page")
 
 
+@functools.lru_cache(maxsize=None)  # read once: a study fills option.html twice a task
 def _asset(name: str) -> str:
     with open(os.path.join(PAGE_DIR, name), encoding="utf-8") as f:
         return f.read()

@@ -207,8 +207,9 @@ def initialize_from(model, config, source_dir: str) -> None:
     log.info("initialised image_generator and image_discriminator from %s", source_dir)
 
 
-def validate_against_data(config) -> None:
-    """Checks the config against the prepared dataset (prepares it first if needed)."""
+def validate_against_data(config) -> data_lib.DatasetInfo:
+    """Checks the config against the prepared dataset (prepares it first if needed); returns
+    the dataset's info."""
     d = config.data
     info = data_lib.dataset_info(d.dataset, data_dir=d.data_dir, manual_dir=d.manual_dir,
                                  builder_config=d.builder_config)
@@ -226,6 +227,7 @@ def validate_against_data(config) -> None:
     if info.split_sizes.get("train", 0) < config.train.batch_size:
         raise UserError(f"train.batch_size={config.train.batch_size} exceeds the "
                         f"{info.split_sizes.get('train', 0)} training videos of {d.dataset}")
+    return info
 
 
 def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strategy | str | None = None,
@@ -246,7 +248,7 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
     chief = distribute.is_chief(strategy)
     if chief:
         prepare_workdir(config, workdir)
-    validate_against_data(config)
+    info = validate_against_data(config)
     if t.batch_size % strategy.num_replicas_in_sync:
         raise UserError(f"train.batch_size={t.batch_size} must be divisible by the "
                         f"{strategy.num_replicas_in_sync} replicas")
@@ -283,10 +285,8 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
     panel = None
     if chief and not is_gan(model):  # real test videos for the reconstruction panel
         # (training videos where a builder config keeps every subject in train: MoCoGAN's protocol)
-        splits = data_lib.dataset_info(config.data.dataset, data_dir=config.data.data_dir,
-                                   manual_dir=config.data.manual_dir,
-                                   builder_config=config.data.builder_config).split_sizes
-        panel = next(iter(_input(config, "test" if "test" in splits else "train", t.panel_videos,
+        split = "test" if "test" in info.split_sizes else "train"
+        panel = next(iter(_input(config, split, t.panel_videos,
                                  seed=t.seed, shuffle=False, repeat=False)))["video"]
     if chief:
         logdir = os.path.join(workdir, "tensorboard", "train")
