@@ -51,47 +51,52 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402  (no TensorFlow import: the parent stays light)
-from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
+from rjkeras.cli import parse_only_flags  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 # Every model: the VAEs take {"video": (B, T, H, W, 3)} batches, the GANs frames and clips.
 TIMED_MODELS = ("rjvae", "dsa", "mocogan", "rjgan", "rmocogan", "image_gan")
 
-flags.DEFINE_list("models", list(TIMED_MODELS), "Models to time, comma-separated.")
-flags.DEFINE_enum("size", "paper", list(config_lib.SIZES),
-                  "Preset size: the paper's (64x64, 8 frames, batch 25), or the small/tiny overlays.")
-flags.DEFINE_integer("steps", None, "Timed train steps per model; default 3 (paper) or 20 (small, tiny).")
-flags.DEFINE_integer("warmup", 1, "Untimed steps before timing; the first one traces the graph.")
-flags.DEFINE_integer("block", None, "Steps per timed block; default 1 (paper) or 5 (small, tiny).")
-flags.DEFINE_integer("batch_size", None, "Global batch size (train.batch_size); default: the preset's.")
-flags.DEFINE_string("dataset", "synthetic_sprites", "Dataset of the preset and of the input pipeline.")
-flags.DEFINE_string("dataset_config", None,
-                    "TFDS builder config of the input pipeline (data.builder_config).")
-flags.DEFINE_string("data_dir", None, "Where prepared datasets live (prepared on demand).")
-flags.DEFINE_string("manual_dir", None, "Raw files, for datasets that need them (sprites).")
-flags.DEFINE_multi_string("set", [], "Any config field: --set model.conv_channels=128 (repeatable).")
-flags.DEFINE_enum("strategy", "mirrored", ["mirrored", "none"],
-                  "mirrored: tf.distribute.MirroredStrategy over the local devices, as the trainer; "
-                  "none: the default strategy.")
-flags.DEFINE_integer("pipeline_batches", 100, "Batches timed of the input pipeline; 0 skips it.")
-flags.DEFINE_integer("pipeline_warmup", 3, "Untimed batches of the input pipeline before timing.")
-flags.DEFINE_bool("flops", True, "Count the float operations of a train step (TensorFlow's profiler).")
-flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
-flags.DEFINE_list("commands", ["evaluate", "export"], "Commands whose peak memory is measured on each "
-                  "model's saved work dir (evaluate, export); empty: none.")
-flags.DEFINE_list("command_models", None, "Models whose commands are measured; default: all of --models.")
-flags.DEFINE_integer("eval_videos", 624, "Evaluation: real and generated videos (--num_real, "
-                     "--num_generated; the paper's 624).")
-flags.DEFINE_integer("eval_groups", 64, "Evaluation: disentanglement groups (--groups; VAEs: groups x 8 "
-                     "real test videos).")
-flags.DEFINE_integer("eval_batch_size", 32, "Evaluation: videos generated and judged at a time.")
-flags.DEFINE_string("i3d", None, "Evaluation: also FVD, with these I3D weights (see the README).")
-# Internal: the per-measurement subprocess.
-flags.DEFINE_enum("worker", None, ["train", "pipeline"], "(internal) Run one measurement and exit.")
-flags.DEFINE_string("worker_config", None, "(internal) The worker's resolved config (JSON file).")
-flags.DEFINE_string("worker_output", None, "(internal) Where the worker writes its result (JSON).")
-flags.DEFINE_string("worker_workdir", None, "(internal) Train worker: save the model as a work dir here.")
-flags.DEFINE_string("worker_judge", None, "(internal) Train worker: write a judge of random weights here.")
+
+def define_flags() -> None:
+    """The script's flags; defined only when it runs, so that importing it defines none."""
+    flags.DEFINE_list("models", list(TIMED_MODELS), "Models to time, comma-separated.")
+    flags.DEFINE_enum("size", "paper", list(config_lib.SIZES),
+                      "Preset size: the paper's (64x64, 8 frames, batch 25), or the small/tiny overlays.")
+    flags.DEFINE_integer("steps", None, "Timed train steps per model; default 3 (paper) or 20 (small, tiny).")
+    flags.DEFINE_integer("warmup", 1, "Untimed steps before timing; the first one traces the graph.")
+    flags.DEFINE_integer("block", None, "Steps per timed block; default 1 (paper) or 5 (small, tiny).")
+    flags.DEFINE_integer("batch_size", None, "Global batch size (train.batch_size); default: the preset's.")
+    flags.DEFINE_string("dataset", "synthetic_sprites", "Dataset of the preset and of the input pipeline.")
+    flags.DEFINE_string("dataset_config", None,
+                        "TFDS builder config of the input pipeline (data.builder_config).")
+    flags.DEFINE_string("data_dir", None, "Where prepared datasets live (prepared on demand).")
+    flags.DEFINE_string("manual_dir", None, "Raw files, for datasets that need them (sprites).")
+    flags.DEFINE_multi_string("set", [], "Any config field: --set model.conv_channels=128 (repeatable).")
+    flags.DEFINE_enum("strategy", "mirrored", ["mirrored", "none"],
+                      "mirrored: tf.distribute.MirroredStrategy over the local devices, as the trainer; "
+                      "none: the default strategy.")
+    flags.DEFINE_integer("pipeline_batches", 100, "Batches timed of the input pipeline; 0 skips it.")
+    flags.DEFINE_integer("pipeline_warmup", 3, "Untimed batches of the input pipeline before timing.")
+    flags.DEFINE_bool("flops", True, "Count the float operations of a train step (TensorFlow's profiler).")
+    flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+    flags.DEFINE_list("commands", ["evaluate", "export"], "Commands whose peak memory is measured on each "
+                      "model's saved work dir (evaluate, export); empty: none.")
+    flags.DEFINE_list("command_models", None, "Models whose commands are measured; default: all of --models.")
+    flags.DEFINE_integer("eval_videos", 624, "Evaluation: real and generated videos (--num_real, "
+                         "--num_generated; the paper's 624).")
+    flags.DEFINE_integer("eval_groups", 64, "Evaluation: disentanglement groups (--groups; VAEs: groups x 8 "
+                         "real test videos).")
+    flags.DEFINE_integer("eval_batch_size", 32, "Evaluation: videos generated and judged at a time.")
+    flags.DEFINE_string("i3d", None, "Evaluation: also FVD, with these I3D weights (see the README).")
+    # Internal: the per-measurement subprocess.
+    flags.DEFINE_enum("worker", None, ["train", "pipeline"], "(internal) Run one measurement and exit.")
+    flags.DEFINE_string("worker_config", None, "(internal) The worker's resolved config (JSON file).")
+    flags.DEFINE_string("worker_output", None, "(internal) Where the worker writes its result (JSON).")
+    flags.DEFINE_string("worker_workdir", None, "(internal) Train worker: save the model as a work dir here.")
+    flags.DEFINE_string("worker_judge", None, "(internal) Train worker: write a judge of random weights here.")
+
 
 DEFAULT_STEPS = {"paper": 3, "small": 20, "tiny": 20}
 DEFAULT_BLOCK = {"paper": 1, "small": 5, "tiny": 5}
@@ -620,4 +625,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main, flags_parser=parse_only_flags)

@@ -41,7 +41,8 @@ import time
 
 from absl import app, flags
 
-from rjkeras.errors import UserError, fail, parse_only_flags
+from rjkeras.cli import parse_only_flags
+from rjkeras.errors import UserError, fail
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REFERENCE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "bench",
@@ -59,16 +60,21 @@ SETTINGS = {
 }
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("settings", list(SETTINGS), "Settings to time (the reference's names).")
-flags.DEFINE_list("models", None, "rjkeras models to time per setting; default: the setting's family.")
-flags.DEFINE_string("reference", DEFAULT_REFERENCE, "The PyTorch reference script.")
-flags.DEFINE_string("torch_python", os.path.expanduser("~/torchenv/bin/python"),
-                    "A Python interpreter that can import torch; empty: skip the PyTorch side.")
-flags.DEFINE_integer("steps", None, "Timed steps per model (benchmark.py's default if unset).")
-flags.DEFINE_integer("iters", 5, "Timed iterations of the PyTorch reference.")
-flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
-flags.DEFINE_bool("networks", False, "Also time D_V, D_I and G_I alone at each GAN setting's shapes.")
-flags.DEFINE_string("network_worker", None, "Internal: time one setting's networks in this process.")
+
+
+def define_flags() -> None:
+    """The script's flags; defined only when it runs, so that importing it defines none."""
+    flags.DEFINE_list("settings", list(SETTINGS), "Settings to time (the reference's names).")
+    flags.DEFINE_list("models", None, "rjkeras models to time per setting; default: the setting's family.")
+    flags.DEFINE_string("reference", DEFAULT_REFERENCE, "The PyTorch reference script.")
+    flags.DEFINE_string("torch_python", os.path.expanduser("~/torchenv/bin/python"),
+                        "A Python interpreter that can import torch; empty: skip the PyTorch side.")
+    flags.DEFINE_integer("steps", None, "Timed steps per model (benchmark.py's default if unset).")
+    flags.DEFINE_integer("iters", 5, "Timed iterations of the PyTorch reference.")
+    flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+    flags.DEFINE_bool("networks", False, "Also time D_V, D_I and G_I alone at each GAN setting's shapes.")
+    flags.DEFINE_string("network_worker", None, "Internal: time one setting's networks in this process.")
+
 
 # The reference's GAN settings: image size, ngf = ndf, image batch, video batch, clip length,
 # categories (its GAN table; D_V's temporal padding follows from the clip length here).
@@ -263,4 +269,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main, flags_parser=parse_only_flags)

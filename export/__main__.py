@@ -7,25 +7,27 @@ Loads the run's config.json and latest checkpoint and writes a SavedModel (defau
 from __future__ import annotations
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from rjkeras.errors import UserError, fail, parse_flags  # noqa: E402
+from rjkeras.cli import parse_flags  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("workdir", None, "Work dir of a training run (holds config.json and checkpoints).")
-flags.DEFINE_string("output", None, "Where to write the SavedModel; default <workdir>/saved_model.")
+
+
+def define_flags() -> None:
+    """The command's flags; defined only when it runs, so that importing it defines none."""
+    flags.DEFINE_string("workdir", None, "The work dir of a training run (holds config.json and checkpoints).")
+    flags.DEFINE_string("output", None, "Where to write the SavedModel; default <workdir>/saved_model.")
+    flags.mark_flag_as_required("workdir")
 
 
 def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)
-    if not FLAGS.workdir:
-        print("error: --workdir is required (the work dir of a training run)", file=sys.stderr)
-        sys.exit(2)
     try:
         from rjkeras.export.module import export_workdir
 
@@ -35,4 +37,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main, flags_parser=parse_flags)

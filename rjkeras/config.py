@@ -113,7 +113,10 @@ class TrainConfig:
     beta_2: float = 0.999
     weight_decay: float = 0.0  # L2 added to the gradients, as PyTorch's Adam(weight_decay)
     init_from: str | None = None  # GANs: a work dir whose G_I/D_I start this run (pre-training)
-    seed: int = 0
+    seed: int = 0  # initial weights, data order and every step's noise
+    # A run that repeats bit for bit, also when killed and resumed: TensorFlow's op determinism, and
+    # the data order a function of the step (a resume replays the input up to its step, unused).
+    deterministic: bool = False
     log_every: int = 100  # steps between scalar summaries and progress lines
     image_every: int = 1000  # steps between image panels (a multiple of log_every)
     checkpoint_every: int = 1000  # steps between checkpoints: at most this many are lost to a crash
@@ -250,7 +253,7 @@ def resolve(model: str, dataset: str, *, preset: str | None = None, size: str = 
     """Resolves the config of a run from its model, dataset, preset, size and overrides."""
     if model not in MODEL_CONFIGS:
         raise UserError(f"unknown model {model!r}; choose one of: {', '.join(sorted(MODEL_CONFIGS))}")
-    from rjkeras.prepare import DATASETS  # cheap: builders are imported only when used
+    from rjkeras.data.registry import DATASETS  # cheap: builders are imported only when used
 
     if dataset not in DATASETS:
         raise UserError(f"unknown dataset {dataset!r}; choose one of: {', '.join(sorted(DATASETS))}")

@@ -16,26 +16,3 @@ def fail(message) -> NoReturn:
     """Ends a command as every rjkeras command-line tool does: one `error:` line, status 2."""
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def parse_flags(argv: list[str]) -> list[str]:
-    """absl's flag parsing for `app.run(main, flags_parser=parse_flags)`: an unknown flag, a
-    misspelt one or a value of the wrong type (`--steps=ten`, `--size=huge`) ends the command like
-    any other bad input, in one `error:` line with status 2, instead of absl's two FATAL lines
-    and status 1."""
-    from absl import flags
-
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as e:
-        message = " ".join(str(e).split())  # absl's message can span lines
-        fail(f"{message} (--helpshort lists the flags)")
-
-
-def parse_only_flags(argv: list[str]) -> list[str]:
-    """`parse_flags` for the commands that take no positional arguments: a stray word (a flag
-    missing its `--`) is refused in the same one line."""
-    rest = parse_flags(argv)
-    if len(rest) > 1:
-        fail(f"unexpected arguments {' '.join(rest[1:])}; all options are --flags")
-    return rest

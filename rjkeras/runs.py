@@ -147,6 +147,24 @@ def _default_name(path: str) -> str:
     return base
 
 
+def load_saved_model(path: str) -> dict:
+    """The signatures of a SavedModel folder that `rjkeras.export` wrote; UserError in one line
+    for a corrupt, truncated or foreign one."""
+    import tensorflow as tf
+
+    try:
+        loaded = tf.saved_model.load(path)
+    except Exception as e:  # noqa: BLE001 (a corrupt or truncated SavedModel; TF raises many types)
+        reason = str(e).splitlines()[0] if str(e) else ""
+        raise UserError(f"cannot load the SavedModel {path} ({type(e).__name__}: {reason}); export it "
+                        "again with python -m rjkeras.export") from None
+    if "generate_images" not in loaded.signatures:  # every export serves it
+        found = ", ".join(sorted(loaded.signatures)) or "none"
+        raise UserError(f"{path} is a SavedModel but not one written by rjkeras.export (no "
+                        f"generate_images signature; its signatures: {found})")
+    return dict(loaded.signatures)
+
+
 def open_generator(path: str, name: str | None = None) -> Generator:
     """A SavedModel folder (has saved_model.pb), or a work dir (has config.json): its latest
     checkpoint, restored in memory behind the same signatures rjkeras.export would write."""
@@ -154,18 +172,8 @@ def open_generator(path: str, name: str | None = None) -> Generator:
         raise UserError(f"model {path} not found: give a SavedModel folder or a training work dir")
     name = name or _default_name(path)
     abspath = os.path.abspath(path)
-    import tensorflow as tf
-
     if os.path.exists(os.path.join(path, "saved_model.pb")):
-        try:
-            loaded = tf.saved_model.load(path)
-        except Exception as e:  # a corrupt or foreign SavedModel: TF's message is long
-            raise UserError(f"cannot load the SavedModel {path}: {str(e).splitlines()[0]}") from None
-        if "generate_images" not in loaded.signatures:  # every export serves it
-            found = ", ".join(sorted(loaded.signatures)) or "none"
-            raise UserError(f"{path} is a SavedModel but not one written by rjkeras.export (no "
-                            f"generate_images signature; its signatures: {found})")
-        return Generator(name, abspath, "saved_model", dict(loaded.signatures))
+        return Generator(name, abspath, "saved_model", load_saved_model(path))
     if is_workdir(path):
         from rjkeras.export import module
 

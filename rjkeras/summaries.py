@@ -1,5 +1,6 @@
-"""TensorBoard: panels (frame grids, frames across and videos down), and event files made
-consistent again when a run resumes."""
+"""TensorBoard: panels (frame grids, frames across and videos down, and the same videos as
+animated GIFs, which TensorBoard's image dashboard plays), and event files made consistent again
+when a run resumes."""
 
 from __future__ import annotations
 
@@ -42,8 +43,40 @@ def interleave(real, fake) -> np.ndarray:
     return np.stack([real, fake], axis=1).reshape((-1,) + real.shape[1:])
 
 
+def gif_frames(videos, first_column=None) -> np.ndarray:
+    """(N, T, H, W, 3) uint8 -> (T, rows*(H+GAP)-GAP, N*(W+GAP)-GAP, 3): frame t tiles the N
+    videos' frame t side by side; `first_column` (N, H, W, 3), when given, is a still row above."""
+    videos = np.asarray(videos)
+    frames = []
+    for t in range(videos.shape[1]):
+        rows = [videos[:, t]] if first_column is None else [np.asarray(first_column), videos[:, t]]
+        frames.append(video_grid(np.stack(rows)))  # (rows, N, H, W, 3): rows down, videos across
+    return np.stack(frames)
+
+
 def write_image(name: str, image: np.ndarray, step: int, description: str | None = None):
     tf.summary.image(name, image[None], step=step, description=description)
+
+
+GIF_FPS = 8.0
+
+
+def write_gif(name: str, frames: np.ndarray, step: int, description: str | None = None,
+              fps: float = GIF_FPS) -> None:
+    """Frames (T, H, W, 3) uint8 as an animated GIF image summary.
+
+    The image plugin's summary is a string tensor [width, height, encoded image, ...] (what
+    `tf.summary.image` writes with PNGs); TensorBoard serves the encoded bytes as they are, with
+    the type their header says, so a GIF plays in the browser.
+    """
+    from tensorboard.plugins.image import metadata
+
+    from rjkeras.media import gif_bytes
+
+    height, width = frames.shape[1:3]
+    tensor = tf.constant([str(width).encode(), str(height).encode(), gif_bytes(frames, fps)])
+    tf.summary.write(name, tensor, step=step,
+                     metadata=metadata.create_summary_metadata(display_name=None, description=description))
 
 
 def write_panels(model, config, real_videos, step: int) -> None:
@@ -70,8 +103,11 @@ def write_panels(model, config, real_videos, step: int) -> None:
         summary = to_uint8(samples["summary_frames"]).numpy()
         write_image("samples/videos_with_summary_frames", video_grid(videos, summary), step,
                     "Left: the summary frame (decoder or G_I of mu); right: the video's frames.")
+        write_gif("animated/videos_with_summary_frames", gif_frames(videos, summary), step,
+                  "The videos side by side, playing; above each, its summary frame (still).")
     else:
         write_image("samples/videos", video_grid(videos), step)
+        write_gif("animated/videos", gif_frames(videos), step, "The videos side by side, playing.")
     if hasattr(model, "sample_with_content"):
         rows = [model.sample_with_content(2, length, tf.constant([t.seed, i], tf.int64),
                                           tf.constant([t.seed, 100 + i], tf.int64))
@@ -79,11 +115,15 @@ def write_panels(model, config, real_videos, step: int) -> None:
         fixed = to_uint8(tf.concat(rows, 0)).numpy()
         write_image("samples/fixed_content_varied_motion", video_grid(fixed), step,
                     "Each pair of rows shares its content vector z_C; the motion z_M differs.")
+        write_gif("animated/fixed_content_varied_motion", gif_frames(fixed), step,
+                  "Each two neighbours share their content vector z_C; the motion z_M differs.")
     if real_videos is not None and hasattr(model, "reconstruct"):
         recon = to_uint8(model.reconstruct(real_videos)).numpy()
         real = to_uint8(real_videos).numpy()
         write_image("reconstructions", video_grid(interleave(real, recon)), step,
                     "Rows alternate: a test video, its reconstruction.")
+        write_gif("animated/reconstructions", gif_frames(interleave(real, recon)), step,
+                  "Side by side in pairs: a test video, its reconstruction.")
 
 
 def truncate_events(logdir: str, after_step: int) -> int:

@@ -256,6 +256,9 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
              config.model_name, config.data.dataset, workdir, strategy.num_replicas_in_sync,
              distribute.num_workers(strategy), distribute.worker_name(strategy))
 
+    if t.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(t.seed)  # the initial weights are the run seed's
     with strategy.scope():
         model = compile_model(build_model(config), config)
     # Only the chief reads the work dir; the other workers get its state by broadcast.
@@ -280,8 +283,14 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
             when_done(workdir)
         return {}
 
-    # Shuffling is seeded by the step too, so a resumed run does not replay the same batches.
-    dataset = training_input(config, seed=t.seed + step).with_options(_sharded_by_data())
+    if t.deterministic:
+        # The input of step k is the k-th batch of the run seed's stream, resumed or not: the
+        # batches before `step` are read again and dropped (a resume costs reading them).
+        dataset = training_input(config, seed=t.seed).skip(step)
+    else:
+        # Shuffling is seeded by the step too, so a resumed run does not replay the same batches.
+        dataset = training_input(config, seed=t.seed + step)
+    dataset = dataset.with_options(_sharded_by_data())
     panel = None
     if chief and not is_gan(model):  # real test videos for the reconstruction panel
         # (training videos where a builder config keeps every subject in train: MoCoGAN's protocol)

@@ -1,8 +1,12 @@
 """Test set-up: two logical CPU devices, so MirroredStrategy can run 2 replicas on one CPU."""
 
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The evaluation's cache of real features (rjkeras.eval.real_cache) in a folder of this session,
+# for the commands the tests run too: never the user's, never one from an earlier run.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rjkeras-test-cache-")
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -17,3 +21,9 @@ tf.config.set_logical_device_configuration(
 @pytest.fixture
 def toy_videos():
     return testing_utils.moving_square_videos(16)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """(browser, driver) executables; skips, before anything is built, when one is missing."""
+    return testing_utils.chromium_paths()

@@ -20,9 +20,9 @@ import testing_utils
 import tensorflow as tf
 
 from rjkeras import config as config_lib
-from rjkeras import human_eval
 from rjkeras import trainer
 from rjkeras.eval import judge as judge_lib
+from rjkeras.eval import study as study_lib
 from rjkeras.export import module
 from rjkeras.export.module import MAX_LENGTH, MAX_VIDEOS
 from rjkeras.models import build_model, compile_model
@@ -213,9 +213,9 @@ SMALL = ["--num_real=4", "--num_generated=4", "--is_batches=1", "--is_batch_size
     (["--workdir={corrupt_config}", "--judge={judge}"], ["{corrupt_config}/config.json: not valid JSON"]),
     (["--saved_model={empty}", "--judge={judge}"], ["--saved_model={empty} is not a SavedModel folder"]),
     (["--saved_model={foreign}", "--judge={judge}", "--dataset=synthetic_sprites"],
-     ["--saved_model={foreign} was not written by rjkeras.export"]),
+     ["--saved_model: {foreign} is a SavedModel but not one written by rjkeras.export"]),
     (["--saved_model={truncated_export}", "--judge={judge}", "--dataset=synthetic_sprites"],
-     ["--saved_model={truncated_export}: cannot load the SavedModel"]),
+     ["--saved_model: cannot load the SavedModel {truncated_export}"]),
     (["--saved_model={export}", "--judge={judge}"], ["no work dir config beside it: pass --dataset"]),
     (["--saved_model={export}", "--judge={judge}", "--dataset=nosuch"],
      ["--dataset: unknown dataset 'nosuch'"]),
@@ -291,7 +291,7 @@ def study(tmp_path):
     folder.mkdir()
     tasks = [{"task_id": f"t{i}", "a_side": "left", "left": "", "right": ""} for i in (1, 2)]
     (folder / "study.json").write_text(json.dumps({
-        "format": human_eval.FORMAT, "study_id": "s1", "kind": "videos", "mode": "animated",
+        "format": study_lib.FORMAT, "study_id": "s1", "kind": "videos", "mode": "animated",
         "models": {"a": {"name": "a"}, "b": {"name": "b"}}, "tasks": tasks}))
     (folder / "tasks.csv").write_text("study_id,task_id,left_url,right_url\ns1,t1,l.gif,r.gif\n"
                                       "s1,t2,l.gif,r.gif\n")

@@ -30,7 +30,7 @@ def test_dsa_defaults_are_the_baselines():
 
 
 def test_every_model_dataset_pair_has_a_preset_and_sizes():
-    from rjkeras.prepare import DATASETS
+    from rjkeras.data.registry import DATASETS
 
     for model in config_lib.MODEL_CONFIGS:
         for dataset in DATASETS:
@@ -99,7 +99,7 @@ def test_family_defaults_are_written_once():
     configs/families/, and no preset restates a family default."""
     import json
 
-    from rjkeras.prepare import DATASETS
+    from rjkeras.data.registry import DATASETS
 
     families = {}
     for family in ("gan", "vae"):

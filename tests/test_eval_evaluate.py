@@ -15,9 +15,11 @@ import pytest
 import tensorflow as tf
 
 from rjkeras import config as config_lib
-from rjkeras import evaluate, trainer
+from rjkeras import trainer
 from rjkeras.errors import UserError
+from rjkeras.eval import evaluation
 from rjkeras.eval import judge as judge_lib
+from rjkeras.eval import sources
 from rjkeras.models import build_model, compile_model
 
 
@@ -138,7 +140,7 @@ def tensorboard_tags(workdir):
 
 
 def test_every_metric_of_a_gan(gan_dir, judge_dir, i3d_dir):
-    report = evaluate.run(evaluate.Options(workdir=gan_dir, judge=judge_dir, i3d=i3d_dir, **SMALL))
+    report = evaluation.run(evaluation.Options(workdir=gan_dir, judge=judge_dir, i3d=i3d_dir, **SMALL))
     assert report == read_json(os.path.join(gan_dir, "eval", "report.json"))
     assert report["source"]["model"] == "rmocogan" and report["source"]["step"] == 0
     metrics = report["metrics"]
@@ -151,8 +153,8 @@ def test_every_metric_of_a_gan(gan_dir, judge_dir, i3d_dir):
     assert len(score["per_label"]["hair"]["scores"]) == 2 and score["mean"] >= 1.0 - 1e-9
     assert metrics["judge_fd"]["value"] >= -1e-6 and "not FVD" in metrics["judge_fd"]["features"]
     d = metrics["disentanglement"]
-    for direction, kept, changed in ((evaluate.FIX_CONTENT, "content_agreement", "motion_change_rate"),
-                                     (evaluate.FIX_MOTION, "motion_agreement", "content_change_rate")):
+    for direction, kept, changed in ((evaluation.FIX_CONTENT, "content_agreement", "motion_change_rate"),
+                                     (evaluation.FIX_MOTION, "motion_agreement", "content_change_rate")):
         assert 0.0 <= d[direction][kept] <= 1.0 and 0.0 <= d[direction][changed] <= 1.0
         assert d[direction]["num_groups"] == 3 and d[direction]["videos_per_group"] == 2
     tags = tensorboard_tags(gan_dir)
@@ -166,27 +168,140 @@ def test_saved_model_gives_the_same_numbers(gan_dir, judge_dir):
     from rjkeras.export import module
 
     options = dict(judge=judge_dir, metrics="is,judge_fd,disentanglement", **SMALL)
-    from_workdir = evaluate.run(evaluate.Options(workdir=gan_dir, **options,
+    from_workdir = evaluation.run(evaluation.Options(workdir=gan_dir, **options,
                                                  output=os.path.join(gan_dir, "a.json")))
-    source = evaluate.ModelSource(gan_dir, evaluate.Options())
+    source = sources.ModelSource(gan_dir, evaluation.Options())
     path = os.path.join(gan_dir, "saved_model")
     module.save(source.model, source.image_size, path)
-    from_export = evaluate.run(evaluate.Options(saved_model=path, **options))
+    from_export = evaluation.run(evaluation.Options(saved_model=path, **options))
     assert os.path.exists(os.path.join(gan_dir, "eval", "report_saved_model.json"))
     a, b = from_workdir["metrics"], from_export["metrics"]
     assert a["inception_score"]["per_label"] == b["inception_score"]["per_label"]
     assert a["judge_fd"]["value"] == pytest.approx(b["judge_fd"]["value"], rel=1e-5)
-    assert a["disentanglement"][evaluate.FIX_CONTENT] == b["disentanglement"][evaluate.FIX_CONTENT]
-    assert "not available" in b["disentanglement"][evaluate.FIX_MOTION]
+    assert a["disentanglement"][evaluation.FIX_CONTENT] == b["disentanglement"][evaluation.FIX_CONTENT]
+    assert "not available" in b["disentanglement"][evaluation.FIX_MOTION]
+
+
+def test_repeats_draw_independent_generated_sets_against_one_real_set(gan_dir, judge_dir, tmp_path):
+    options = dict(workdir=gan_dir, judge=judge_dir, metrics="is,judge_fd", **SMALL)
+    once = evaluation.run(evaluation.Options(**options, output=str(tmp_path / "once.json")))["metrics"]
+    thrice = evaluation.run(evaluation.Options(**options, repeats=3, output=str(tmp_path / "3.json")))["metrics"]
+    fd = thrice["judge_fd"]
+    assert len(fd["repeats"]) == 3 and len(set(fd["repeats"])) == 3  # three different sets
+    assert fd["repeats"][0] == pytest.approx(once["judge_fd"]["value"], rel=1e-6)  # set 1 is the default
+    assert fd["value"] == pytest.approx(np.mean(fd["repeats"])) and fd["std"] > 0
+    assert "std" not in once["judge_fd"] and once["judge_fd"]["repeats"] == [once["judge_fd"]["value"]]
+    hair = thrice["inception_score"]["per_label"]["hair"]
+    assert len(hair["scores"]) == 3 * SMALL["is_batches"] and len(hair["repeat_means"]) == 3
+    assert hair["scores"][:SMALL["is_batches"]] == once["inception_score"]["per_label"]["hair"]["scores"]
+    for repeats in (0, evaluation.MAX_REPEATS + 1):
+        with pytest.raises(UserError, match=f"--repeats={repeats}"):
+            evaluation.run(evaluation.Options(**options, repeats=repeats))
+
+
+def test_real_features_are_computed_once_per_protocol(gan_dir, data_dir, judge_dir, tmp_path, caplog):
+    other = make_workdir("rjgan", data_dir, tmp_path / "rjgan")
+    cache = str(tmp_path / "cache")
+    options = dict(judge=judge_dir, metrics="judge_fd", cache_dir=cache, **SMALL)
+    first = evaluation.run(evaluation.Options(workdir=gan_dir, **options, output=str(tmp_path / "a.json")))
+    with caplog.at_level("INFO", logger="rjkeras"):
+        second = evaluation.run(evaluation.Options(workdir=other, **options, output=str(tmp_path / "b.json")))
+    a, b = first["metrics"]["judge_fd"], second["metrics"]["judge_fd"]
+    assert not a["real_features"]["reused"] and b["real_features"]["reused"]
+    assert a["real_features"]["file"] == b["real_features"]["file"]
+    assert "real features reused from" in caplog.text  # and the log says so
+    # The cached real side gives the numbers a fresh computation gives.
+    fresh = evaluation.run(evaluation.Options(workdir=other, **{**options, "cache_dir": str(tmp_path / "new")},
+                                              output=str(tmp_path / "c.json")))["metrics"]["judge_fd"]
+    assert b["value"] == pytest.approx(fresh["value"], rel=1e-6)
+    # Another protocol (fewer real videos) is another entry, computed anew.
+    fewer = evaluation.run(evaluation.Options(workdir=other, **{**options, "num_real": 10},
+                                              output=str(tmp_path / "d.json")))["metrics"]["judge_fd"]
+    assert not fewer["real_features"]["reused"] and fewer["real_features"]["file"] != a["real_features"]["file"]
+    # --real_stats names the file: written once, then read; one of another protocol is refused.
+    stats = str(tmp_path / "real.npz")
+    named = dict(options, real_stats=stats)
+    evaluation.run(evaluation.Options(workdir=gan_dir, **named, output=str(tmp_path / "e.json")))
+    again = evaluation.run(evaluation.Options(workdir=other, **named, output=str(tmp_path / "f.json")))
+    assert again["metrics"]["judge_fd"]["real_features"] == {**b["real_features"], "file": stats}
+    with pytest.raises(UserError, match=r"holds judge_fd features of another protocol \(differs in num_real\)"):
+        evaluation.run(evaluation.Options(workdir=other, **{**named, "num_real": 10}))
+
+
+def test_kernel_distances_beside_the_frechet_ones(gan_dir, judge_dir, i3d_dir, tmp_path):
+    report = evaluation.run(evaluation.Options(workdir=gan_dir, judge=judge_dir, i3d=i3d_dir, metrics="fvd,judge_fd",
+                                               kernel_subsets=4, output=str(tmp_path / "k.json"), **SMALL))
+    for key, kd in (("fvd", "kvd"), ("judge_fd", "kernel_distance")):
+        result = report["metrics"][key][kd]
+        assert np.isfinite(result["value"]) and result["num_subsets"] == 4 and result["subset_size"] == 12
+    assert len(report["metrics"]["fvd"]["i3d"]["sha256"]) == 64
+    protocol = report["protocol"]  # what two numbers must share, in one place
+    assert protocol["fvd"]["i3d_sha256"] == report["metrics"]["fvd"]["i3d"]["sha256"]
+    assert protocol["real"]["num_videos"] == 12 and protocol["generated"]["length"] == 8
+    assert protocol["judge_sha256"] == report["metrics"]["judge_fd"]["judge_sha256"]
+    tags = tensorboard_tags(gan_dir)
+    assert "kvd" in tags and "judge_kd" in tags
+
+
+def _real_uint8(data_dir, n):
+    from rjkeras import data as data_lib
+    from rjkeras.summaries import to_uint8
+
+    ds = data_lib.videos("synthetic_sprites", "test", batch_size=n, builder_config="tiny", data_dir=data_dir,
+                         image_size=16, shuffle=False, repeat=False)
+    return to_uint8(next(iter(ds))["video"]).numpy()
+
+
+def test_another_programs_videos_are_scored_by_the_same_protocol(data_dir, judge_dir, tmp_path, caplog):
+    from rjkeras import media
+
+    videos = _real_uint8(data_dir, 12)  # (12, 8, 16, 16, 3): stands in for a PyTorch port's samples
+    np.savez(tmp_path / "samples.npz", videos=videos)
+    strips = tmp_path / "strips"
+    strips.mkdir()
+    for i, video in enumerate(videos):
+        (strips / f"{i:02d}.png").write_bytes(media.png_bytes(media.strip(video)))
+    (strips / "zz_broken.gif").write_bytes(b"GIF89a not really")
+    (strips / "zz_small.png").write_bytes(media.png_bytes(media.strip(videos[0][:, :8, :8])))
+    options = dict(judge=judge_dir, metrics="judge_fd", dataset="synthetic_sprites", dataset_config="tiny",
+                   data_dir=data_dir, cache_dir=str(tmp_path / "cache"), **SMALL)
+    from_npz = evaluation.run(evaluation.Options(videos=str(tmp_path / "samples.npz"), **options,
+                                                 output=str(tmp_path / "npz.json")))
+    with caplog.at_level("WARNING", logger="rjkeras"):
+        from_files = evaluation.run(evaluation.Options(videos=str(strips), name="port", **options,
+                                                       output=str(tmp_path / "png.json")))
+    assert from_files["metrics"]["judge_fd"]["value"] == pytest.approx(from_npz["metrics"]["judge_fd"]["value"],
+                                                                      rel=1e-6)  # PNG strips are lossless
+    assert from_files["metrics"]["judge_fd"]["real_features"]["reused"]  # the same real side, cached
+    assert from_files["source"]["model"] == "port" and from_files["source"]["kind"] == "videos"
+    skipped = from_files["source"]["skipped_files"]
+    assert set(skipped) == {"zz_broken.gif", "zz_small.png"} and "not a readable image" in skipped["zz_broken.gif"]
+    assert "8 frames of 8x8, the first video 8 frames of 16x16" in skipped["zz_small.png"]
+    assert "skipped zz_broken.gif" in caplog.text
+    # GIFs and MP4s read back as (T, H, W, 3) videos.
+    (tmp_path / "a.gif").write_bytes(media.gif_bytes(videos[0], 8.0))
+    assert sources._read_video(str(tmp_path / "a.gif")).shape == (8, 16, 16, 3)
+    import cv2
+
+    writer = cv2.VideoWriter(str(tmp_path / "a.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 8.0, (16, 16))
+    for frame in videos[0]:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    assert sources._read_video(str(tmp_path / "a.mp4")).shape == (8, 16, 16, 3)
+    for extra, message in ((dict(metrics="is"), "--videos gives videos only"),
+                           (dict(repeats=2), "holds 12 usable videos: fewer than --num_generated x --repeats"),
+                           (dict(dataset=None), "pass --dataset")):
+        with pytest.raises(UserError, match=message):
+            evaluation.run(evaluation.Options(videos=str(strips), **{**options, **extra}))
 
 
 def test_vae_disentanglement_follows_dsa(data_dir, judge_dir, tmp_path):
     workdir = make_workdir("rjvae", data_dir, tmp_path / "rjvae")
-    report = evaluate.run(evaluate.Options(workdir=workdir, judge=judge_dir, metrics="disentanglement",
+    report = evaluation.run(evaluation.Options(workdir=workdir, judge=judge_dir, metrics="disentanglement",
                                            **SMALL))
     d = report["metrics"]["disentanglement"]
     assert d["protocol"].startswith("DSA") and d["real"]["split"] == "test"
-    for direction in (evaluate.FIX_CONTENT, evaluate.FIX_MOTION):
+    for direction in (evaluation.FIX_CONTENT, evaluation.FIX_MOTION):
         assert d[direction]["num_videos"] == 6
         assert set(d[direction]["labels"]) == set(judge_lib.SPRITES_LABELS)
 
@@ -194,9 +309,9 @@ def test_vae_disentanglement_follows_dsa(data_dir, judge_dir, tmp_path):
 def test_unsupported_and_missing_inputs_are_one_line_errors(data_dir, judge_dir, gan_dir, tmp_path):
     image_gan = make_workdir("image_gan", data_dir, tmp_path / "image_gan")
     with pytest.raises(UserError, match="makes no videos"):
-        evaluate.run(evaluate.Options(workdir=image_gan, judge=judge_dir, metrics="disentanglement", **SMALL))
+        evaluation.run(evaluation.Options(workdir=image_gan, judge=judge_dir, metrics="disentanglement", **SMALL))
     # By default the metrics a model cannot give are skipped, and said so in the report.
-    report = evaluate.run(evaluate.Options(workdir=image_gan, judge=judge_dir, **SMALL))
+    report = evaluation.run(evaluation.Options(workdir=image_gan, judge=judge_dir, **SMALL))
     assert list(report["metrics"]) == ["inception_score"] and "disentanglement" in report["skipped"]
     cases = [
         (dict(workdir=gan_dir, metrics="fvd"), "needs --i3d"),
@@ -209,14 +324,14 @@ def test_unsupported_and_missing_inputs_are_one_line_errors(data_dir, judge_dir,
     ]
     for options, message in cases:
         with pytest.raises(UserError, match=message):
-            evaluate.run(evaluate.Options(**{**SMALL, **options}))
+            evaluation.run(evaluation.Options(**{**SMALL, **options}))
     other = str(tmp_path / "judge32")
     shutil.copytree(judge_dir, other)
     info = read_json(os.path.join(other, "judge.json"))
     with open(os.path.join(other, "judge.json"), "w") as f:
         json.dump({**info, "image_size": 32}, f)
     with pytest.raises(UserError, match="takes 32x32 frames"):
-        evaluate.run(evaluate.Options(workdir=gan_dir, judge=other, metrics="is", **SMALL))
+        evaluation.run(evaluation.Options(workdir=gan_dir, judge=other, metrics="is", **SMALL))
 
 
 def _run(module, *args):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -133,3 +134,37 @@ def test_truncate_events_drops_later_steps_and_a_damaged_tail(tmp_path):
     steps = [e.step for e in tf.compat.v1.train.summary_iterator(str(path)) if e.summary.value]
     assert steps == [1, 2, 3, 4]
     assert summaries.truncate_events(str(tmp_path), after_step=4) == 0  # nothing left to drop
+
+
+def _weights(path):
+    with np.load(path) as f:
+        return [f[name] for name in sorted(f.files, key=lambda n: int(n.split("_")[1]))]
+
+
+def test_deterministic_runs_repeat_bit_for_bit_and_a_kill_changes_nothing(data_dir, tmp_path):
+    """--deterministic: two runs of one command end with the same weights, and so does a run
+    killed with SIGKILL mid-way and resumed by the same command (a GAN: two optimizers, noise)."""
+    def args(workdir):
+        return ["--model=rjgan", "--size=tiny", "--dataset_config=tiny", f"--data_dir={data_dir}",
+                f"--workdir={workdir}", "--steps=24", "--checkpoint_every=4", "--set=train.log_every=1",
+                "--deterministic"]
+
+    def run_to_the_end(workdir, dump):
+        process = start(args(workdir), {"HARNESS_DUMP_WEIGHTS": str(dump)}, harness=True)
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-3000:]
+        return _weights(dump)
+
+    first = run_to_the_end(tmp_path / "a", tmp_path / "a.npz")
+    second = run_to_the_end(tmp_path / "b", tmp_path / "b.npz")
+    assert len(first) == len(second) > 10
+    assert all(np.array_equal(x, y) for x, y in zip(first, second))
+
+    killed = start(args(tmp_path / "c"))
+    wait_for_checkpoint(killed, tmp_path / "c", 8)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate()
+    assert 8 <= latest_step(tmp_path / "c") < 24
+    resumed = run_to_the_end(tmp_path / "c", tmp_path / "c.npz")
+    different = [i for i, (x, y) in enumerate(zip(first, resumed)) if not np.array_equal(x, y)]
+    assert not different, f"{len(different)} of {len(first)} variables differ after the resume"

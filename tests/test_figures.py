@@ -1,5 +1,6 @@
 """rjkeras.figures on tiny untrained models: which files, their grid arithmetic, GIF frames."""
 
+import io
 import os
 import subprocess
 import sys
@@ -9,11 +10,11 @@ import pytest
 from PIL import Image
 
 from rjkeras import config as config_lib
-from rjkeras import figures
 from rjkeras import trainer
 from rjkeras.errors import UserError
-from rjkeras.human_eval import load_generator
+from rjkeras.eval import figures
 from rjkeras.models import build_model, compile_model
+from rjkeras.runs import open_generator as load_generator
 
 GAP = figures.GAP
 NUM, LENGTH = 2, 3
@@ -87,9 +88,17 @@ def test_rjgan_figures_and_tensorboard(data_dir, tmp_path, capsys):
 
     events = list((tmp_path / "rjgan" / "tensorboard" / "figures").glob("events.*"))
     assert len(events) == 1
-    tags = {value.tag for event in tf.compat.v1.train.summary_iterator(str(events[0]))
-            for value in event.summary.value}
-    assert tags == {f"figures/{name[:-4]}" for name in written if name.endswith(".png")}
+    values = [value for event in tf.compat.v1.train.summary_iterator(str(events[0]))
+              for value in event.summary.value]
+    assert {v.tag for v in values} == ({f"figures/{name[:-4]}" for name in written if name.endswith(".png")}
+                                       | {f"figures_animated/{name[:-4]}" for name in written if name.endswith(".gif")})
+    for value in values:  # the GIFs as TensorBoard's image plugin reads them: [width, height, bytes]
+        if value.tag.startswith("figures_animated/"):
+            width, height, encoded = tf.make_ndarray(value.tensor)
+            gif = Image.open(io.BytesIO(encoded))
+            assert value.metadata.plugin_data.plugin_name == "images"
+            assert gif.format == "GIF" and gif.size == (int(width), int(height))
+            assert (gif.n_frames, gif.size[::-1]) == gif_frames(written[value.tag.split("/")[1] + ".gif"])
 
 
 def test_rmocogan_fixed_content(data_dir, tmp_path):
@@ -126,4 +135,4 @@ def test_cli_prints_one_line_errors_and_exits_2(tmp_path):
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: --model is required: a training work dir or a SavedModel folder")
+        "error: --model is required: a training work dir (latest checkpoint) or a SavedModel folder")

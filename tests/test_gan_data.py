@@ -223,7 +223,7 @@ def mug_dir(tmp_path_factory):
 
 
 def test_the_mixture_is_split_by_raw_video_not_by_stored_clip(mug_dir):
-    raw_ids = data.raw_video_ids(data.prepare.prepare("mug", data_dir=mug_dir), "train")
+    raw_ids = data.raw_video_ids(data.prepare("mug", data_dir=mug_dir), "train")
     assert len(raw_ids) == 8 and len(set(raw_ids)) == 4  # 2 clips of each take
     for split_seed in range(6):
         ds = data.gan_inputs("mug", "train", data_dir=mug_dir, manual_dir=str(MUG_DUMMY),

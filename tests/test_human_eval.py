@@ -11,17 +11,19 @@ import csv
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 import pytest
+import testing_utils
 from testing_utils import assert_one_line_error
 
-from rjkeras import human_eval
+from rjkeras import media
+from rjkeras import runs
+from rjkeras.eval import scoring
+from rjkeras.eval import study as study_lib
 from rjkeras.errors import UserError
 
 
@@ -42,7 +44,7 @@ def write_study(folder, a_sides, study_id="s1"):
     os.makedirs(folder, exist_ok=True)
     tasks = [{"task_id": f"t{i + 1}", "a_side": side, "left": "", "right": ""}
              for i, side in enumerate(a_sides)]
-    study = {"format": human_eval.FORMAT, "study_id": study_id, "kind": "videos", "mode": "animated",
+    study = {"format": study_lib.FORMAT, "study_id": study_id, "kind": "videos", "mode": "animated",
              "models": {"a": {"name": "rjgan"}, "b": {"name": "mocogan"}}, "tasks": tasks}
     with open(os.path.join(folder, "study.json"), "w") as f:
         json.dump(study, f)
@@ -87,7 +89,7 @@ def test_preference_and_intervals_by_hand(scored_study):
     folder, answers = scored_study
     # p = 13/20. Cluster-robust variance: K/(K-1) * sum_i (wins_i - p n_i)^2 / N^2
     # = 4/3 * (1.75^2 + 0.25^2 + 2.25^2 + 0.75^2) / 400 = 4/3 * 8.75 / 400; half = 1.96 * 0.17078.
-    normal = human_eval.score_study(folder, [answers], method="normal")
+    normal = scoring.score_study(folder, [answers], method="normal")
     a, b = normal["models"]
     assert (a["name"], a["answers"], b["name"], b["answers"]) == ("rjgan", 13, "mocogan", 7)
     assert a["preference"] == pytest.approx(0.65) and b["preference"] == pytest.approx(0.35)
@@ -96,21 +98,21 @@ def test_preference_and_intervals_by_hand(scored_study):
     assert normal["num_answers"] == 20 and normal["num_workers"] == 5 and normal["num_tasks_answered"] == 4
     assert normal["left_share"] == pytest.approx(9 / 20)  # 5 + 2 + 1 + 1 lefts
     # Wilson over 20 answers taken as independent: narrower than the clustered interval.
-    wilson = human_eval.score_study(folder, [answers], method="wilson")
+    wilson = scoring.score_study(folder, [answers], method="wilson")
     assert wilson["models"][0]["ci"] == pytest.approx([0.432854, 0.818808], abs=1e-5)
     # The cluster bootstrap: shares of whole resampled tasks, so multiples of 1/20 here.
-    boot = human_eval.score_study(folder, [answers])
+    boot = scoring.score_study(folder, [answers])
     assert boot["models"][0]["ci"] == pytest.approx([0.35, 0.9])
-    assert boot == human_eval.score_study(folder, [answers])  # seeded
+    assert boot == scoring.score_study(folder, [answers])  # seeded
 
 
 def test_bootstrap_agrees_with_the_cluster_robust_interval_and_wilson_is_too_narrow():
     rng = np.random.default_rng(1)
     counts = np.full(128, 5)
     wins = rng.binomial(5, rng.beta(1.2, 0.8, 128))  # pairs differ: answers cluster by task
-    p, low, high = human_eval.preference_interval(wins, counts)
-    _, n_low, n_high = human_eval.preference_interval(wins, counts, method="normal")
-    _, w_low, w_high = human_eval.preference_interval(wins, counts, method="wilson")
+    p, low, high = scoring.preference_interval(wins, counts)
+    _, n_low, n_high = scoring.preference_interval(wins, counts, method="normal")
+    _, w_low, w_high = scoring.preference_interval(wins, counts, method="wilson")
     assert low < p < high
     assert low == pytest.approx(n_low, abs=0.01) and high == pytest.approx(n_high, abs=0.01)
     assert (w_high - w_low) < 0.75 * (high - low)
@@ -124,7 +126,7 @@ def test_mturk_results_and_json_answers(tmp_path, scored_study):
     mturk_csv = write_csv(tmp_path / "batch_results.csv", ["HITId", "Input.task_id", "Input.study_id",
                                                            "WorkerId", "Answer.choice", "AssignmentStatus"],
                           mturk)
-    from_mturk = human_eval.score_study(folder, [mturk_csv], method="normal")
+    from_mturk = scoring.score_study(folder, [mturk_csv], method="normal")
     assert from_mturk["models"][0]["preference"] == pytest.approx(0.65)
     assert from_mturk["num_answers"] == 20
 
@@ -139,13 +141,13 @@ def test_mturk_results_and_json_answers(tmp_path, scored_study):
                if worker == "w4"]
     files.append(tmp_path / "records.json")
     files[-1].write_text(json.dumps(records))
-    from_json = human_eval.score_study(folder, [str(f) for f in files], method="normal")
+    from_json = scoring.score_study(folder, [str(f) for f in files], method="normal")
     assert from_json["models"] == from_mturk["models"] and from_json["num_workers"] == 5
 
     # Another platform's columns.
     other = write_csv(tmp_path / "other.csv", ["item", "pick", "rater"],
                       [(task, choice.upper(), worker) for task, worker, choice in rows])
-    assert human_eval.score_study(folder, [other], method="normal",
+    assert scoring.score_study(folder, [other], method="normal",
                                   columns={"task": "item", "choice": "pick", "worker": "rater"}
                                   )["models"] == from_mturk["models"]
 
@@ -162,11 +164,11 @@ def test_score_errors(tmp_path, scored_study):
     for fragment, rows in cases.items():
         path = write_csv(tmp_path / "bad.csv", header, rows)
         with pytest.raises(UserError, match=fragment):
-            human_eval.score_study(folder, [path])
+            scoring.score_study(folder, [path])
     with pytest.raises(UserError, match="no task column"):
-        human_eval.score_study(folder, [write_csv(tmp_path / "bad.csv", ["x", "choice"], [("t1", "left")])])
+        scoring.score_study(folder, [write_csv(tmp_path / "bad.csv", ["x", "choice"], [("t1", "left")])])
     with pytest.raises(UserError, match="study.json not found"):
-        human_eval.score_study(str(tmp_path), [answers])
+        scoring.score_study(str(tmp_path), [answers])
     result = run_cli("score", f"--study={tmp_path}", f"--answers={answers}")  # no TensorFlow: fast
     assert_one_line_error(result, "study.json not found")
     assert_one_line_error(run_cli("score", f"--study={folder}"), "--answers is required")
@@ -209,7 +211,7 @@ def study(models, tmp_path_factory):
                      "--description=Tiny untrained models.", timeout=300)
     assert result.returncode == 0, result.stderr
     assert output in result.stdout
-    return output, human_eval.load_study(output)
+    return output, scoring.load_study(output)
 
 
 def read_tasks_csv(folder):
@@ -233,13 +235,13 @@ def test_study_files_and_its_key(study, models):
     assert {r["study_id"] for r in rows} == {key["study_id"]}
 
     # The key is true: the media on A's side is model A's sample drawn again from the task's seed.
-    a = human_eval.load_generator(models["a"])
-    b = human_eval.load_generator(models["b"])
+    a = runs.open_generator(models["a"])
+    b = runs.open_generator(models["b"])
     for task, row in zip(key["tasks"], rows):
         b_side = "right" if task["a_side"] == "left" else "left"
         for side, generator, seed in ((task["a_side"], a, task["a_seed"]), (b_side, b, task["b_seed"])):
-            media = read_bytes(os.path.join(folder, row[f"{side}_url"]))
-            assert media == human_eval.gif_bytes(generator.sample("videos", seed, LENGTH), 8.0), task
+            shown = read_bytes(os.path.join(folder, row[f"{side}_url"]))
+            assert shown == media.gif_bytes(generator.sample("videos", seed, LENGTH), 8.0), task
 
     from PIL import Image
     gif = Image.open(os.path.join(folder, rows[0]["left_url"]))
@@ -260,31 +262,31 @@ def test_study_files_and_its_key(study, models):
 def test_same_seed_same_study_other_seed_other_draw(study, models, tmp_path):
     folder, key = study
     kwargs = dict(num_pairs=NUM_PAIRS, length=LENGTH, description="Tiny untrained models.")
-    again = human_eval.make_study(models["a"], models["b"], str(tmp_path / "again"), seed=0, **kwargs)
+    again = study_lib.make_study(models["a"], models["b"], str(tmp_path / "again"), seed=0, **kwargs)
     assert again["study_id"] == key["study_id"] and again["tasks"] == key["tasks"]
     for task in key["tasks"]:
         for side in ("left", "right"):
             assert read_bytes(os.path.join(folder, task[side])) == \
                 read_bytes(tmp_path / "again" / task[side])
-    other = human_eval.make_study(models["a"], models["b"], str(tmp_path / "other"), seed=1, **kwargs)
+    other = study_lib.make_study(models["a"], models["b"], str(tmp_path / "other"), seed=1, **kwargs)
     assert other["study_id"] != key["study_id"]
     assert [t["a_seed"] for t in other["tasks"]] != [t["a_seed"] for t in key["tasks"]]
     with pytest.raises(UserError, match="already holds a study"):
-        human_eval.make_study(models["a"], models["b"], str(tmp_path / "other"), **kwargs)
+        study_lib.make_study(models["a"], models["b"], str(tmp_path / "other"), **kwargs)
 
 
 @pytest.mark.slow
 def test_strip_and_image_studies(models, tmp_path):
     from PIL import Image
 
-    strips = human_eval.make_study(models["a"], models["b"], str(tmp_path / "strip"), num_pairs=2,
+    strips = study_lib.make_study(models["a"], models["b"], str(tmp_path / "strip"), num_pairs=2,
                                    length=LENGTH, mode="strip", media_url="https://example.org/s/")
     png = Image.open(tmp_path / "strip" / strips["tasks"][0]["left"])
-    assert png.size == (LENGTH * 16 + (LENGTH - 1) * human_eval.STRIP_GAP, 16)
+    assert png.size == (LENGTH * 16 + (LENGTH - 1) * media.STRIP_GAP, 16)
     assert read_tasks_csv(tmp_path / "strip")[0]["left_url"] == "https://example.org/s/media/t001-left.png"
-    assert human_eval.STRIP_NOTE in read_text(tmp_path / "strip" / "index.html")
+    assert study_lib.STRIP_NOTE in read_text(tmp_path / "strip" / "index.html")
 
-    images = human_eval.make_study(models["image_gan"], models["a"], str(tmp_path / "images"),
+    images = study_lib.make_study(models["image_gan"], models["a"], str(tmp_path / "images"),
                                    num_pairs=2, kind="images", name_b="rjgan G_I(mu)")
     assert images["question"] == "Which image looks more realistic?" and images["length"] is None
     assert Image.open(tmp_path / "images" / images["tasks"][1]["right"]).size == (16, 16)
@@ -294,11 +296,11 @@ def test_strip_and_image_studies(models, tmp_path):
 @pytest.mark.slow
 def test_make_errors(models, tmp_path):
     with pytest.raises(UserError, match="serves no generate_videos .*use --kind=images"):
-        human_eval.make_study(models["image_gan"], models["a"], str(tmp_path / "s"), num_pairs=2)
+        study_lib.make_study(models["image_gan"], models["a"], str(tmp_path / "s"), num_pairs=2)
     with pytest.raises(UserError, match="does not apply to --kind=images"):
-        human_eval.make_study(models["a"], models["b"], str(tmp_path / "s"), kind="images", mode="strip")
+        study_lib.make_study(models["a"], models["b"], str(tmp_path / "s"), kind="images", mode="strip")
     with pytest.raises(UserError, match="neither a SavedModel"):
-        human_eval.make_study(str(tmp_path), models["b"], str(tmp_path / "s"))
+        study_lib.make_study(str(tmp_path), models["b"], str(tmp_path / "s"))
     result = run_cli("make", f"--model_a={models['a']}", f"--model_b={models['b']}", "--num_pairs=0",
                      f"--output={tmp_path / 's'}")
     assert_one_line_error(result, "--num_pairs=0")
@@ -306,40 +308,14 @@ def test_make_errors(models, tmp_path):
 
 @pytest.mark.slow
 def test_make_refuses_a_study_over_the_memory_budget(models, tmp_path, monkeypatch):
-    monkeypatch.setattr(human_eval, "MEDIA_BUDGET_BYTES", 64 << 10)  # 64 KiB: a few pairs
+    monkeypatch.setattr(study_lib, "MEDIA_BUDGET_BYTES", 64 << 10)  # 64 KiB: a few pairs
     with pytest.raises(UserError, match=r"--num_pairs=1000: the study's media would take about .* MiB"):
-        human_eval.make_study(models["a"], models["b"], str(tmp_path / "big"), num_pairs=1000, length=4)
+        study_lib.make_study(models["a"], models["b"], str(tmp_path / "big"), num_pairs=1000, length=4)
     assert not (tmp_path / "big").exists()  # refused after one pair, before writing anything
 
 
 # ----------------------------------------------------------------------------------------------
 # End to end: a person answers the page in a browser; the downloaded answers are scored.
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """(browser, driver) executables; skips, before any model is built, when one is missing."""
-    pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[test]')")
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not browser or not driver:
-        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
-    return browser, driver
-
-
-def _browser(chromium, download_dir):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium[0]
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1200,900", f"--user-data-dir={tempfile.mkdtemp(dir=download_dir)}"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
-                                              "download.prompt_for_download": False})
-    return webdriver.Chrome(service=Service(chromium[1]), options=options)
 
 
 def _answer_page(chromium, folder, download_dir, worker, pick):
@@ -348,7 +324,7 @@ def _answer_page(chromium, folder, download_dir, worker, pick):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
 
-    browser = _browser(chromium, download_dir)
+    browser = testing_utils.headless_chromium(chromium, download_dir)
 
     def wait_until_ready():
         WebDriverWait(browser, 20).until(lambda b: b.execute_script("return window.studyReady === true"))
@@ -420,7 +396,7 @@ def test_answering_the_page_in_chromium_and_scoring(chromium, study, tmp_path):
     lefts = sum(c == "left" for choices in clicked.values() for c in choices)
     assert scores["left_share"] == pytest.approx(lefts / total)
     # The always-left worker alone: balanced sides make a pure position bias score about 50%.
-    alone = human_eval.score_study(folder, files[1:])
+    alone = scoring.score_study(folder, files[1:])
     assert abs(alone["models"][0]["answers"] - NUM_PAIRS / 2) <= 0.5
     text = run_cli("score", f"--study={folder}", *[f"--answers={f}" for f in files]).stdout
     assert "Mean Worker Preference, 95% CI (cluster bootstrap over tasks" in text and "rjgan" in text

@@ -4,7 +4,7 @@ One subprocess (this file run as a script) prepares the default synthetic Sprite
 videos: 844 MiB decoded as uint8, 3.3 GiB as float32) and reads a full epoch of it through each
 pipeline as a command does: `rjkeras.data.videos` (the VAEs' training input, figures),
 `rjkeras.data.gan_inputs` (the GANs' frames and clips), `rjkeras.data.frames` (the judge's
-training input), and `rjkeras.evaluate.run_judge_fd` (every real training video and 2000 generated
+training input), and `rjkeras.evaluation.run_judge_fd` (every real training video and 2000 generated
 ones through the evaluation's readers; the judge and the generator are stand-ins, so that only the
 data flow is measured). It also reads a Sprites release of 324 MiB of train frames through the
 sprites builder, which reads its .npy files a row at a time (a memory map would keep every page read
@@ -76,15 +76,15 @@ def _stub_judge():
 def _stub_source(data_dir: str, config: str):
     import numpy as np
 
-    from rjkeras import evaluate
+    from rjkeras.eval import sources
 
-    class RandomSource(evaluate.Source):
+    class RandomSource(sources.Source):
         """Stands in for a model: every call allocates a new batch of videos of random colours."""
 
         kind, model_name, step, image_size, length, has_video = "workdir", "stub", 0, 64, 8, True
 
         def __init__(self):
-            self.data = evaluate.DataSpec("synthetic_sprites", config, data_dir, None)
+            self.data = sources.DataSpec("synthetic_sprites", config, data_dir, None)
 
         def videos(self, n, length, seed):
             videos = np.empty((n, length, self.image_size, self.image_size, 3), np.float32)
@@ -97,7 +97,7 @@ def _stub_source(data_dir: str, config: str):
 def _pipelines(data_dir: str):
     """name -> (run(config) -> what it read, budget in bytes, bytes of the data it read decoded)."""
     from rjkeras import data
-    from rjkeras import evaluate
+    from rjkeras.eval import evaluation
 
     info = data.dataset_info("synthetic_sprites", data_dir=data_dir, builder_config="default")
     num_videos = info.split_sizes["train"]
@@ -122,8 +122,8 @@ def _pipelines(data_dir: str):
 
     def judge_fd(config):
         total = num_videos if config == "default" else 16
-        options = evaluate.Options(num_real=total, num_generated=min(total, 2000), batch_size=16)
-        result = evaluate.run_judge_fd(_stub_source(data_dir, config), options, _stub_judge(), 8)
+        options = evaluation.Options(num_real=total, num_generated=min(total, 2000), batch_size=16)
+        result = evaluation.run_judge_fd(_stub_source(data_dir, config), options, _stub_judge(), 8)
         return result["num_real"] + result["num_generated"]
 
     budget = {
@@ -230,7 +230,7 @@ def test_a_full_pass_stays_within_the_stated_budget(measured, name, expected_rea
 
 
 def test_the_stated_budget_at_the_paper_sizes():
-    """The numbers of rjkeras/data.py's docstring."""
+    """The numbers of rjkeras/data/memory.py's docstring."""
     from rjkeras import data
 
     info = data.DatasetInfo(name="synthetic_sprites", config="default", num_frames=8,
@@ -249,12 +249,12 @@ def test_the_stated_budget_at_the_paper_sizes():
 
 
 def test_prepare_holds_at_most_its_stated_memory_while_tfds_orders_examples(tmp_path, monkeypatch):
-    """TFDS keeps up to 1 GB of a split's examples in memory to order them; `rjkeras.prepare` caps
+    """TFDS keeps up to 1 GB of a split's examples in memory to order them; `rjkeras.data.registry` caps
     that at `SHUFFLE_MEMORY_BYTES` (TFDS then sorts through files on disk), and the prepared files
     are the same either way."""
     from tensorflow_datasets.core import shuffle
 
-    from rjkeras import prepare
+    from rjkeras.data import registry
 
     held = []  # bytes of examples held in memory, after every example added
     add = shuffle.Shuffler.add
@@ -265,14 +265,14 @@ def test_prepare_holds_at_most_its_stated_memory_while_tfds_orders_examples(tmp_
 
     monkeypatch.setattr(shuffle.Shuffler, "add", spy)
     files = {}
-    for limit in (prepare.SHUFFLE_MEMORY_BYTES, 16 << 10):
-        monkeypatch.setattr(prepare, "SHUFFLE_MEMORY_BYTES", limit)
+    for limit in (registry.SHUFFLE_MEMORY_BYTES, 16 << 10):
+        monkeypatch.setattr(registry, "SHUFFLE_MEMORY_BYTES", limit)
         held.clear()
-        builder = prepare.prepare("synthetic_sprites", data_dir=str(tmp_path / str(limit)), config="tiny")
+        builder = registry.prepare("synthetic_sprites", data_dir=str(tmp_path / str(limit)), config="tiny")
         assert max(held) <= limit + (16 << 10)  # the limit, and the example that crossed it
         files[limit] = {path.name: path.read_bytes() for path in builder.data_path.glob("*.tfrecord*")}
     assert shuffle.MAX_MEM_BUFFER_SIZE == 1000 << 20  # TFDS's own, restored
-    assert len(files[16 << 10]) == 2 and files[16 << 10] == files[prepare.SHUFFLE_MEMORY_BYTES]
+    assert len(files[16 << 10]) == 2 and files[16 << 10] == files[registry.SHUFFLE_MEMORY_BYTES]
 
 
 if __name__ == "__main__":

@@ -72,9 +72,9 @@ def run_cluster(tmp_path, data_dir, steps, extra=()):
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("tfds"))
-    # Prepared once up front; concurrent preparation is covered by the lock in rjkeras.prepare.
-    from rjkeras import prepare
-    prepare.prepare("synthetic_sprites", data_dir=path, config="tiny")
+    # Prepared once up front; concurrent preparation is covered by the lock in rjkeras.data.registry.
+    from rjkeras.data import registry
+    registry.prepare("synthetic_sprites", data_dir=path, config="tiny")
     return path
 
 

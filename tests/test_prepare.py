@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from rjkeras import prepare
+from rjkeras.data import registry
 from rjkeras.errors import UserError
 
 
@@ -79,16 +79,16 @@ def test_sprites_with_wrong_manual_dir_names_the_missing_file(tmp_path):
 
 def test_unknown_config_lists_the_valid_ones():
     with pytest.raises(UserError, match="unknown config 'huge'.*default, small, tiny"):
-        prepare.get_builder("synthetic_sprites", config="huge")
+        registry.get_builder("synthetic_sprites", config="huge")
 
 
 def test_registry_names_import_lazily():
-    assert set(prepare.DATASETS) >= {"synthetic_sprites", "sprites"}
-    assert all(isinstance(module, str) for module in prepare.DATASETS.values())
-    assert prepare.builder_class("sprites").__module__ == prepare.DATASETS["sprites"]
+    assert set(registry.DATASETS) >= {"synthetic_sprites", "sprites"}
+    assert all(isinstance(module, str) for module in registry.DATASETS.values())
+    assert registry.builder_class("sprites").__module__ == registry.DATASETS["sprites"]
 
 
 def test_sprites_builds_from_a_manual_dir(tmp_path):
-    manual = pathlib.Path(sys.modules[prepare.DATASETS["sprites"]].__file__).parent / "dummy_data"
-    builder = prepare.prepare("sprites", data_dir=str(tmp_path), manual_dir=str(manual))
+    manual = pathlib.Path(sys.modules[registry.DATASETS["sprites"]].__file__).parent / "dummy_data"
+    builder = registry.prepare("sprites", data_dir=str(tmp_path), manual_dir=str(manual))
     assert {s: i.num_examples for s, i in builder.info.splits.items()} == {"train": 18, "test": 9}

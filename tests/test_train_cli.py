@@ -3,6 +3,7 @@
 Tiny networks (`--size=tiny`) on the tiny built-in dataset; every other flag is the default.
 """
 
+import io
 import json
 import os
 import subprocess
@@ -44,6 +45,22 @@ def tensorboard_events(workdir):
             for value in event.summary.value:
                 tags.setdefault(value.tag, []).append(event.step)
     return {tag: sorted(steps) for tag, steps in tags.items()}
+
+
+def animated_panels(workdir):
+    """{tag: (width, height, the decoded GIF)} of the last step's animated panels, read back from
+    the event files as TensorBoard's image plugin reads them."""
+    from PIL import Image
+
+    gifs = {}
+    logdir = os.path.join(workdir, "tensorboard", "train")
+    for name in sorted(os.listdir(logdir)):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(logdir, name)):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "images" and value.tag.startswith("animated/"):
+                    width, height, encoded = tf.make_ndarray(value.tensor)
+                    gifs[value.tag] = (int(width), int(height), Image.open(io.BytesIO(encoded)))
+    return gifs
 
 
 MODELS = ["rjvae", "dsa", "rjgan", "mocogan", "rmocogan", "image_gan"]
@@ -112,6 +129,14 @@ def test_training_writes_config_checkpoints_and_tensorboard(trained):
         assert events.get(term) == [5, 10, 15, 20], (term, events.get(term))  # no duplicated steps
     for panel in PANELS[model]:
         assert events.get(panel) == [10, 20], (panel, sorted(events))
+    # Every video panel also plays, as an animated GIF image summary.
+    gifs = animated_panels(workdir)
+    still = [tag for tag in events if tag.startswith("samples/") or tag == "reconstructions"]
+    expected = {"animated/" + tag.split("/")[-1] for tag in still if tag != "samples/images"}
+    assert set(gifs) == expected, sorted(gifs)
+    for tag, (width, height, frames) in gifs.items():
+        assert frames.format == "GIF" and frames.size == (width, height), tag
+        assert 2 <= frames.n_frames <= 8, (tag, frames.n_frames)  # 8-frame clips: one GIF frame a step
 
 
 def test_rerun_resumes_at_the_checkpoint_step(trained):

@@ -52,3 +52,35 @@ def assert_one_line_error(result, *fragments, last: bool = False):
         assert lines[-1] == errors[0], result.stderr
     for fragment in fragments:
         assert fragment in errors[0], errors[0]
+
+
+def chromium_paths() -> tuple[str, str]:
+    """(browser, driver) executables of Debian's chromium; skips the test when one is missing."""
+    import shutil
+
+    import pytest
+
+    pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[test]')")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not browser or not driver:
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+    return browser, driver
+
+
+def headless_chromium(chromium: tuple[str, str], download_dir):
+    """A selenium-driven headless Chromium that downloads into `download_dir`."""
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium[0]
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1200,900", f"--user-data-dir={tempfile.mkdtemp(dir=download_dir)}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
+                                              "download.prompt_for_download": False})
+    return webdriver.Chrome(service=Service(chromium[1]), options=options)

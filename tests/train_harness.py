@@ -19,6 +19,7 @@ from absl import app
 
 from rjkeras import train as train_cli
 from rjkeras import trainer
+from rjkeras.cli import parse_only_flags
 
 
 class DumpWeights(keras.callbacks.Callback):
@@ -62,4 +63,5 @@ if __name__ == "__main__":
         trainer.train = train
     if os.environ.get("HARNESS_CRASH_AT_SAVE"):
         crash_at_save(int(os.environ["HARNESS_CRASH_AT_SAVE"]))
-    app.run(train_cli.main, argv=[sys.argv[0], *sys.argv[1:]])
+    train_cli.define_flags()
+    app.run(train_cli.main, argv=[sys.argv[0], *sys.argv[1:]], flags_parser=parse_only_flags)

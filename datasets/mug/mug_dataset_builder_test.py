@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from rjkeras import prepare
+from rjkeras.data import registry
 from rjkeras.datasets import clips
 from rjkeras.datasets.clips_test import FakeDetector
 from rjkeras.datasets.mug import make_dummy_data
@@ -206,10 +206,10 @@ def test_bad_input_is_skipped_and_named_by_default(raw, make_bad, caplog):
 def test_strict_config_fails_on_bad_input_and_leaves_no_dataset(raw, make_bad, tmp_path):
     path, _ = make_bad(raw)
     with pytest.raises(UserError, match=re.escape(str(path)) + ": .*; fix or remove it .*config '64'"):
-        prepare.prepare("mug", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parent),
-                        config="64_strict")
-    builder = prepare.get_builder("mug", data_dir=str(tmp_path / "data"), config="64_strict")
-    assert not prepare.is_prepared(builder)
+        registry.prepare("mug", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parent),
+                         config="64_strict")
+    builder = registry.get_builder("mug", data_dir=str(tmp_path / "data"), config="64_strict")
+    assert not registry.is_prepared(builder)
     assert not list((tmp_path / "data").rglob("dataset_info.json"))  # nothing half-written kept
 
 
@@ -217,14 +217,14 @@ def test_build_logs_a_summary_and_records_it(raw, tmp_path, caplog):
     for make_bad in BAD_INPUTS:
         make_bad(raw)
     with caplog.at_level(logging.WARNING):
-        builder = prepare.prepare("mug", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parent))
+        builder = registry.prepare("mug", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parent))
     summary = [r.getMessage() for r in caplog.records if "wrote" in r.getMessage()]
     assert summary[-1].startswith("mug/64: wrote 8 clips (train 6, test 2) from 4 videos of 3 subjects; "
                                   "skipped: 2 corrupt or truncated files, 1 empty video (no frame), 2 stray "
                                   "files or folders, 1 subject without a usable video; left out: 1 video "
                                   "shorter than one clip")
     assert {s: i.num_examples for s, i in builder.info.splits.items()} == {"train": 6, "test": 2}
-    reloaded = prepare.get_builder("mug", data_dir=str(tmp_path / "data"))
+    reloaded = registry.get_builder("mug", data_dir=str(tmp_path / "data"))
     assert reloaded.info.metadata["preparation"]["skipped"]["corrupt"] == 2
 
 
@@ -264,5 +264,5 @@ def test_all_subjects_config_puts_every_subject_in_train(clean, raw):
 
 
 def test_all_subjects_config_prepares_a_train_split_only(tmp_path):
-    builder = prepare.prepare("mug", data_dir=str(tmp_path), manual_dir=str(DUMMY), config="64_all")
+    builder = registry.prepare("mug", data_dir=str(tmp_path), manual_dir=str(DUMMY), config="64_all")
     assert {split: info.num_examples for split, info in builder.info.splits.items()} == {"train": 12}

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from rjkeras import prepare
+from rjkeras.data import registry
 from rjkeras.datasets import clips
 from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets.nir import nir_dataset_builder as nir
@@ -146,8 +146,8 @@ def test_bad_input_is_skipped_and_named_by_default(raw, make_bad, caplog):
 def test_strict_config_fails_on_bad_input_and_leaves_no_dataset(raw, make_bad, tmp_path):
     path, _ = make_bad(raw)
     with pytest.raises(UserError, match=re.escape(str(path)) + ": .*; fix or remove it .*config '64'"):
-        prepare.prepare("nir", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parents[2]),
-                        config="64_strict")
-    builder = prepare.get_builder("nir", data_dir=str(tmp_path / "data"), config="64_strict")
-    assert not prepare.is_prepared(builder)
+        registry.prepare("nir", data_dir=str(tmp_path / "data"), manual_dir=str(raw.parents[2]),
+                         config="64_strict")
+    builder = registry.get_builder("nir", data_dir=str(tmp_path / "data"), config="64_strict")
+    assert not registry.is_prepared(builder)
     assert not list((tmp_path / "data").rglob("dataset_info.json"))

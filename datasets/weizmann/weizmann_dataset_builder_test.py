@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from rjkeras import prepare
+from rjkeras.data import registry
 from rjkeras.datasets import clips
 from rjkeras.datasets.mug import make_dummy_data
 from rjkeras.datasets.weizmann import weizmann_dataset_builder as weizmann
@@ -167,8 +167,8 @@ def test_strict_config_fails_on_bad_input_and_leaves_no_dataset(raw, make_bad, t
     if kind == "missing_subject":
         path = raw / "lena_run1.avi"  # strict stops at the first of lena's broken files
     with pytest.raises(UserError, match=re.escape(str(path)) + ": .*; fix or remove it .*config '64'"):
-        prepare.prepare("weizmann", data_dir=str(tmp_path / "data"), manual_dir=str(raw), config="64_strict")
-    assert not prepare.is_prepared(prepare.get_builder("weizmann", data_dir=str(tmp_path / "data"),
+        registry.prepare("weizmann", data_dir=str(tmp_path / "data"), manual_dir=str(raw), config="64_strict")
+    assert not registry.is_prepared(registry.get_builder("weizmann", data_dir=str(tmp_path / "data"),
                                                        config="64_strict"))
     assert not list((tmp_path / "data").rglob("dataset_info.json"))
 

@@ -1,2 +1,12 @@
-"""Evaluation: FVD (I3D), the judge classifier (Inception Score, a Frechet distance in its
-feature space) and disentanglement scores (paper sections 5.1-5.3); `rjkeras.evaluate` runs them."""
+"""The evaluation wing, under the thin commands `rjkeras.evaluate`, `rjkeras.figures` and
+`rjkeras.human_eval`:
+
+    sources      what is evaluated: a work dir's model or a SavedModel, behind one interface
+    evaluation   the protocol (`Options`, seeds, real and generated sets) and the report
+    fvd, i3d     Frechet Video Distance with I3D (paper section 5.1)
+    judge        the classifier behind the Inception Score, judge_fd and disentanglement
+    metrics      Inception Score, a Frechet distance in the judge's space, disentanglement
+    figures      the paper's qualitative figures (PNG, GIF, TensorBoard)
+    study        the 2AFC study: pairs, balanced sides, the page (study_page/), the key
+    scoring      the 2AFC scores: Mean Worker Preference and its interval
+"""

@@ -42,7 +42,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
+from rjkeras.cli import parse_only_flags  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 NUM_CLASSES = 400
 INPUT_SIZE = 224  # FVD resizes every frame to 224x224
@@ -397,8 +398,6 @@ def main(argv):
     absl_logging.set_verbosity(absl_logging.WARNING)
     FLAGS = flags.FLAGS
     try:
-        if not FLAGS.saved_model:
-            raise UserError("--saved_model is required: the folder of the TF-Hub i3d-kinetics-400 module")
         output, difference = convert(os.path.expanduser(FLAGS.saved_model), os.path.expanduser(FLAGS.output),
                                      check=FLAGS.check)
         if difference is not None:
@@ -412,7 +411,8 @@ def main(argv):
 if __name__ == "__main__":
     from absl import app, flags
 
-    flags.DEFINE_string("saved_model", None, "Folder of the TF-Hub i3d-kinetics-400 module (untarred).")
+    flags.DEFINE_string("saved_model", None, "The folder of the TF-Hub i3d-kinetics-400 module (untarred).")
+    flags.mark_flag_as_required("saved_model")
     flags.DEFINE_string("output", "i3d_kinetics400.weights.h5", "Keras weights file to write.")
     flags.DEFINE_bool("check", True, "Run both networks on a random video and refuse to write "
                       "weights that disagree with the module.")

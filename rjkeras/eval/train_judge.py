@@ -19,14 +19,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
-from rjkeras.errors import UserError, fail, parse_only_flags  # noqa: E402
+from rjkeras.cli import parse_only_flags  # noqa: E402
+from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-    """The command's flags; defined only when it runs (see rjkeras.prepare)."""
-    flags.DEFINE_string("dataset", None, "Dataset name (synthetic_sprites is built in).")
+    """The command's flags; defined only when it runs so that importing it defines none."""
+    flags.DEFINE_string("dataset", None, "The dataset whose labels the judge learns (synthetic_sprites is "
+                        "built in).")
+    flags.mark_flag_as_required("dataset")
     flags.DEFINE_string("workdir", None, "Where to save the judge; default workdirs/judge_<dataset>_<size>.")
     flags.DEFINE_list("labels", None, "Class labels to learn (comma list); default the dataset's "
                       "(see rjkeras.eval.judge).")
@@ -46,9 +49,7 @@ def main(argv):
     absl_logging.set_verbosity(absl_logging.WARNING)
     logging.getLogger("rjkeras").setLevel(logging.INFO)
     try:
-        if not FLAGS.dataset:
-            raise UserError("--dataset is required (the dataset whose labels the judge learns)")
-        from rjkeras.prepare import DATASETS
+        from rjkeras.data.registry import DATASETS
 
         if FLAGS.dataset not in DATASETS:
             raise UserError(f"unknown dataset {FLAGS.dataset!r}; choose one of: "
