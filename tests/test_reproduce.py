@@ -79,11 +79,11 @@ def test_the_report_states_each_direction_with_its_verdict():
     judge = {"classes": {"action": ["a", "b", "c"]}}
     text = reproduce.tables(args, "python benchmarks/reproduce.py", reports, judge, 16, "tiny", 64, runner)
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
-    assert rows["RJGAN < MoCoGAN"].rstrip(" |").endswith("holds")
-    assert rows["RMoCoGAN < MoCoGAN"].rstrip(" |").endswith("not resolved")
-    assert rows["RJGAN on the 1:1 mixture < MoCoGAN on all videos"].rstrip(" |").endswith("reversed")
-    assert rows["IS of RJGAN's G_I(mu) > image baseline"].rstrip(" |").endswith("holds")
-    assert rows["RJVAE < DSA"].rstrip(" |").endswith("holds")
+    assert rows["RJGAN < MoCoGAN"].rstrip(" |").endswith("holds | all (p = 0.05)")
+    assert rows["RMoCoGAN < MoCoGAN"].rstrip(" |").endswith("not resolved | 6 of 9 pairs")
+    assert rows["RJGAN on the 1:1 mixture < MoCoGAN on all videos"].rstrip(" |").endswith("reversed | none")
+    assert rows["IS of RJGAN's G_I(mu) > image baseline"].rstrip(" |").endswith("holds | all (p = 0.05)")
+    assert rows["RJVAE < DSA"].rstrip(" |").endswith("holds | all (p = 0.05)")
     assert "took 13.0 min of wall time (train 10.0 min, judge 1.0 min, evaluate 2.0 min, 2 commands at a time)" in text
     assert "**11.00 ± 2.48** (seeds: 10.00, 11.00, 12.00" in text  # MoCoGAN: sd 1, t(2) 4.303 / sqrt 3
     assert "has 3 classes" in text
