@@ -19,27 +19,31 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
-from rjkeras.cli import parse_only_flags  # noqa: E402
+from rjkeras.cli import defaults_of, parse_only_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-    """The command's flags; defined only when it runs so that importing it defines none."""
+    """The command's flags; defined only when it runs so that importing it defines none. Their
+    defaults are `judge.train_judge`'s own (which costs the command TensorFlow's import first)."""
+    from rjkeras.eval import judge
+
+    default = defaults_of(judge.train_judge)
     flags.DEFINE_string("dataset", None, "The dataset whose labels the judge learns (synthetic_sprites is "
                         "built in).")
     flags.mark_flag_as_required("dataset")
     flags.DEFINE_string("workdir", None, "Where to save the judge; default workdirs/judge_<dataset>_<size>.")
     flags.DEFINE_list("labels", None, "Class labels to learn (comma list); default the dataset's "
                       "(see rjkeras.eval.judge).")
-    flags.DEFINE_integer("image_size", 64, "Frame size: the size of the models it will judge.")
-    flags.DEFINE_integer("ndf", 64, "D_I's width (MoCoGAN's 64).")
-    flags.DEFINE_integer("steps", 2000, "Training steps.")
-    flags.DEFINE_integer("batch_size", 64, "Frames per step.")
-    flags.DEFINE_float("learning_rate", 2e-4, "Adam's learning rate.")
-    flags.DEFINE_integer("seed", 0, "Seed of the initialisation and the data order.")
-    flags.DEFINE_integer("log_every", 100, "Steps between progress lines.")
+    flags.DEFINE_integer("image_size", default["image_size"], "Frame size: the size of the models it will judge.")
+    flags.DEFINE_integer("ndf", default["ndf"], "D_I's width (MoCoGAN's 64).")
+    flags.DEFINE_integer("steps", default["steps"], "Training steps.")
+    flags.DEFINE_integer("batch_size", default["batch_size"], "Frames per step.")
+    flags.DEFINE_float("learning_rate", default["learning_rate"], "Adam's learning rate.")
+    flags.DEFINE_integer("seed", default["seed"], "Seed of the initialisation and the data order.")
+    flags.DEFINE_integer("log_every", default["log_every"], "Steps between progress lines.")
     flags.DEFINE_string("dataset_config", None, "TFDS builder config name (default: the builder's).")
     flags.DEFINE_string("data_dir", None, "Where prepared TFDS datasets live.")
     flags.DEFINE_string("manual_dir", None, "The raw download, for datasets that need one.")
@@ -54,7 +58,7 @@ def main(argv):
         if FLAGS.dataset not in DATASETS:
             raise UserError(f"unknown dataset {FLAGS.dataset!r}; choose one of: "
                             f"{', '.join(sorted(DATASETS))}")
-        from rjkeras.eval import judge  # imports TensorFlow: after the cheap checks
+        from rjkeras.eval import judge
 
         workdir = FLAGS.workdir or os.path.join("workdirs", f"judge_{FLAGS.dataset}_{FLAGS.image_size}")
         trained = judge.train_judge(
