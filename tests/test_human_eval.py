@@ -347,7 +347,7 @@ def _answer_page(chromium, folder, download_dir, worker, pick):
         page_answers = browser.execute_script("return window.answers")
         textarea = browser.find_element(By.ID, "answers-csv").get_attribute("value")
         browser.find_element(By.ID, "download").click()
-        deadline = time.time() + 10
+        deadline = time.time() + 60  # a loaded 2-core host can take over 10 s
         while not any(f.endswith(".csv") for f in os.listdir(download_dir)) and time.time() < deadline:
             time.sleep(0.1)
     finally:
