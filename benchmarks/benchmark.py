@@ -51,6 +51,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402  (no TensorFlow import: the parent stays light)
+from rjkeras import runtime  # noqa: E402
 from rjkeras.cli import parse_only_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
 
@@ -557,6 +558,7 @@ def _versions() -> dict:
 
 def main(argv):
     if FLAGS.worker:
+        runtime.tune_allocator()  # as the commands do
         try:
             run_worker()
         except UserError as e:

@@ -81,6 +81,9 @@ def define_flags() -> None:
     flags.DEFINE_integer("jobs", 1, "Commands run at a time, the cores shared out between them "
                          "(TF_NUM_INTRAOP_THREADS); each job's pace then depends on the others'.")
     flags.DEFINE_string("output", None, "Markdown file; default <workdir>/tables.md.")
+    flags.DEFINE_list("gan_set", [], "Config overrides (rjkeras.train --set) of every GAN run, e.g. "
+                      "model.instance_noise=0.1,model.instance_noise_at=every_conv (MoCoGAN's "
+                      "--use_noise); use a --workdir of their own.")
     flags.mark_flag_as_required("workdir")
 
 
@@ -89,7 +92,7 @@ def parse_args() -> types.SimpleNamespace:
     args = types.SimpleNamespace(**{name: FLAGS[name].value for name in (
         "workdir", "size", "steps", "pretrain_steps", "judge_steps", "judge_ndf", "data_dir",
         "dataset_config", "num_videos", "is_batches", "is_batch_size", "seeds", "eval_repeats",
-        "eval_seed", "figure_videos", "jobs", "output")})
+        "eval_seed", "figure_videos", "jobs", "output", "gan_set")})
     try:
         args.seeds = [int(s) for s in args.seeds]
     except ValueError:
@@ -319,8 +322,14 @@ RUNS = {
     "rjvae": ("rjvae", "RJVAE"),
 }
 VIDEO_RUNS = [name for name in RUNS if name != "image_gan"]
+GAN_MODELS = ("mocogan", "rmocogan", "rjgan", "image_gan")
 FIGURE_RUNS = ["rjgan", "rjgan_pretrained", "mocogan", "rmocogan", "rjvae", "dsa"]
 IS_RUNS = ["image_gan", "rjgan"]
+
+
+def model_overrides(model: str, gan_set) -> list[str]:
+    """The `--set` flags of one run's train command: --gan_set's for a GAN, none for a VAE."""
+    return [f"--set={override}" for override in gan_set] if model in GAN_MODELS else []
 
 
 def main(argv) -> None:
@@ -364,7 +373,7 @@ def main(argv) -> None:
             wd = workdir(name, seed)
             cmd = [py, "-m", "rjkeras.train", f"--model={model}", f"--dataset={DATASET}",
                    f"--size={args.size}", f"--steps={steps}", f"--seed={seed}", f"--workdir={wd}",
-                   *data_flags, *extra]
+                   *data_flags, *extra, *model_overrides(model, args.gan_set)]
             after = f"train_image_gan_pretraining_seed{seed}" if args.pretrain_steps != args.steps \
                 else f"train_image_gan_seed{seed}"
             training.append(Job(f"train_{name}_seed{seed}", cmd,
@@ -526,7 +535,8 @@ def tables(args, command, reports, judge, image_size, builder_config, num_videos
          f"{runner.total / 60:.1f} min (finished commands are reused)"),
         (f"- budget: {args.steps} training steps for every model and seed (`--size={args.size}`, "
          f"{image_size}x{image_size} frames); image pre-training: {args.pretrain_steps} steps of "
-         f"`image_gan`; judge: {args.judge_steps} steps (ndf {args.judge_ndf})"),
+         f"`image_gan`; judge: {args.judge_steps} steps (ndf {args.judge_ndf})"
+         + (f"; every GAN with `--set` {', '.join(args.gan_set)}" if args.gan_set else "")),
         f"- seeds: {seeds} (`--seed` of `rjkeras.train`: a run of its own per seed)",
         f"- data: {data}, train split; judge test accuracy: {_accuracy(judge)}",
         (f"- judge_fd: Frechet distance of the judge's features over {num_videos} real vs "

@@ -67,6 +67,7 @@ class VAEConfig:
 
 
 PRIOR_INPUTS = ("posterior", "prior")
+INSTANCE_NOISE_AT = ("inputs", "every_conv")
 
 
 @dataclasses.dataclass
@@ -94,7 +95,11 @@ class GANConfig:
     clip_stride: int = 1  # S_T's frame stride on real videos
     image_batch_size: int = 10  # frames per step for D_I (train.batch_size is the clip batch)
     summary_every: int = 1  # RJGAN: the G_I(mu) term of eq. (1) enters every k-th step
-    instance_noise: float = 0.0  # std of Gaussian noise added to D inputs (real and fake)
+    instance_noise: float = 0.0  # std of the Gaussian instance noise of the discriminators
+    # Where it is added: "inputs" (ours: to D's inputs, real and fake, in D's update only) or
+    # "every_conv" (MoCoGAN's --use_noise: before every conv of D_I and D_V, in every D pass of
+    # training, the generator's update too).
+    instance_noise_at: str = "inputs"
 
     @property
     def categorical_discriminator(self) -> bool:
@@ -350,6 +355,9 @@ def _validate_gan(config: Config) -> None:
                  "clip_length", "clip_stride", "image_batch_size", "summary_every"):
         if getattr(m, name) < 1:
             raise UserError(f"model.{name}={getattr(m, name)}: must be at least 1")
+    if m.instance_noise_at not in INSTANCE_NOISE_AT:
+        raise UserError(f"model.instance_noise_at={m.instance_noise_at!r}: choose "
+                        f"{' or '.join(INSTANCE_NOISE_AT)}")
     if m.category_dim < 0 or m.instance_noise < 0 or m.prior_scale <= 0 or t.weight_decay < 0:
         raise UserError("model.category_dim, model.instance_noise and train.weight_decay must be "
                         ">= 0 and model.prior_scale > 0")

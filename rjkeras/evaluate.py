@@ -32,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
+from rjkeras import runtime  # noqa: E402
 from rjkeras.cli import define_flags, parse_only_flags, read_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
 from rjkeras.eval.evaluation import Options, run  # noqa: E402
@@ -46,6 +47,7 @@ def quiet_libraries() -> None:
 
 def main(argv):
     quiet_libraries()
+    runtime.tune_allocator()  # freed memory stays for the next step (rjkeras.runtime)
     options = read_flags(Options)
     try:
         run(options)

@@ -17,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags, logging  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402
+from rjkeras import runtime  # noqa: E402
 from rjkeras.cli import parse_only_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
 
@@ -84,6 +85,7 @@ def _export(workdir: str) -> None:
 
 def main(argv):
     quiet_libraries()
+    runtime.tune_allocator()  # freed memory stays for the next step (rjkeras.runtime)
     try:
         config = resolve_from_flags()
         from rjkeras import trainer  # imports TensorFlow: after the cheap checks

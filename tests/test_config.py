@@ -69,6 +69,11 @@ def test_invalid_configs_are_refused(overrides, message):
         config_lib.resolve("rjvae", "synthetic_sprites", overrides=overrides)
 
 
+def test_instance_noise_placement_is_checked():
+    with pytest.raises(UserError, match="model.instance_noise_at='conv': choose inputs or every_conv"):
+        config_lib.resolve("mocogan", "synthetic_sprites", overrides={"model.instance_noise_at": "conv"})
+
+
 def test_bad_preset_file_names_the_file(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{not json")

@@ -9,7 +9,9 @@ import tensorflow as tf
 
 import testing_utils
 from rjkeras.config import GANConfig
+from rjkeras.eval import judge
 from rjkeras.models import gan
+from rjkeras.networks import gan as nets
 
 TINY = GANConfig(ngf=8, ndf=8, clip_length=8, image_batch_size=4, rnn_dim=16)
 SEED = tf.constant([1, 2], tf.int64)
@@ -128,6 +130,88 @@ def test_two_replica_step_matches_one_replica(name, toy_videos):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     for key in logs_one:
         np.testing.assert_allclose(logs_one[key], logs_two[key], rtol=1e-4, atol=1e-6)
+
+
+def test_two_replica_step_matches_one_replica_with_noise_before_every_conv(toy_videos):
+    # Noise of std 0.5 before each of D's convs: a replica drawing other rows than its share of
+    # the global draw would move the weights far beyond the tolerance.
+    def train(num_replicas):
+        with testing_utils.mirrored(num_replicas).scope():
+            model = make("rjgan", seed=3, optimizer=lambda: keras.optimizers.SGD(1e-2),
+                         instance_noise=0.5, instance_noise_at="every_conv")
+        ds = gan_batches(toy_videos, frames_batch=8, clips_batch=4)
+        model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
+        return [v.numpy() for v in model.weights]
+
+    for a, b in zip(train(1), train(2)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("network", ["image", "image_odd_sides", "video"])
+def test_instance_noise_enters_before_every_discriminator_conv(network):
+    if network.startswith("image"):
+        size = 20 if network == "image_odd_sides" else 16  # 20: conv2 pads a 5x5 map explicitly
+        d = nets.image_discriminator(size, ndf=8)
+        x = tf.random.stateless_normal([2, size, size, 3], [0, 1])
+        widths = [3, 8, 16, 32]  # the inputs of D_I's four convs
+    else:
+        d = nets.video_discriminator(8, 16, ndf=8)
+        x = tf.random.stateless_normal([2, 8, 16, 16, 3], [0, 1])
+        widths = [3, 8, 16, 32, 64]  # D_V's four strided convs and its last one
+    plain = d(x, training=False)
+    seen = []
+
+    def record(inputs, index):
+        seen.append((index, inputs.shape[-1]))
+        return tf.zeros_like(inputs)
+
+    with nets.instance_noise(record):
+        np.testing.assert_array_equal(d(x, training=False), plain)  # zero noise: the same network
+    assert seen == list(enumerate(widths))
+    # Noise at any one layer alone reaches the logits.
+    for layer in range(len(widths)):
+        def one(inputs, index):
+            return tf.fill(tf.shape(inputs), 1.0 if index == layer else 0.0)
+
+        with nets.instance_noise(one):
+            assert np.abs(d(x, training=False) - plain).max() > 1e-3, layer
+    np.testing.assert_array_equal(d(x, training=False), plain)  # outside the context: no noise
+
+
+def test_the_noise_adds_no_layer_so_old_checkpoints_and_judges_restore():
+    # Keras tracks a functional model's layers by position in a checkpoint: a layer added to D
+    # would leave the batch-norm statistics of older work dirs unrestored.
+    assert [layer.name for layer in nets.image_discriminator(16, ndf=8).layers] == [
+        "images", "conv0", "conv0_act", "conv1", "conv1_bn", "conv1_act", "conv2", "conv2_bn",
+        "conv2_act", "logits"]
+    blocks = [[f"conv{i}_pad", f"conv{i}"] + ([f"conv{i}_bn"] if i else []) + [f"conv{i}_act"]
+              for i in range(4)]
+    assert [layer.name for layer in nets.video_discriminator(8, 16, ndf=8).layers] == [
+        "videos", *sum(blocks, []), "logits", "mean_over_windows"]
+    # A judge's .weights.h5 names its layers by class: the judge keeps Keras' plain ones.
+    judge_network = nets.image_discriminator(16, ndf=8, num_outputs=4, instance_noise=False)
+    assert not any(isinstance(layer, nets.NoisyInput) for layer in judge_network.layers)
+    body = judge.build_network(16, {"action": 3}, ndf=8).get_layer("d_i_body")
+    assert not any(isinstance(layer, nets.NoisyInput) for layer in body.layers)
+
+
+@pytest.mark.parametrize("at", ["inputs", "every_conv"])
+def test_where_instance_noise_is_added(at):
+    model = make("mocogan", instance_noise=0.3, instance_noise_at=at)
+    x = tf.random.stateless_normal([4, 8, 16, 16, 3], [0, 1])
+    clean = model.video_discriminator(x, training=True)
+    d_update = model._discriminate(model.video_discriminator, x, SEED)
+    g_update = model._discriminate(model.video_discriminator, x, SEED, generator_update=True)
+    # The same seed, the same noise; in D's update always noisy.
+    np.testing.assert_array_equal(d_update, model._discriminate(model.video_discriminator, x, SEED))
+    assert np.abs(d_update - clean).max() > 1e-3
+    if at == "inputs":  # ours: the generator's update sees D without noise
+        np.testing.assert_array_equal(g_update, clean)
+        inputs_only = model.video_discriminator(
+            x + 0.3 * tf.random.stateless_normal(x.shape, SEED), training=True)
+        np.testing.assert_allclose(d_update, inputs_only, rtol=1e-5, atol=1e-6)
+    else:  # MoCoGAN's --use_noise: D is noisy in every pass of training
+        assert np.abs(g_update - clean).max() > 1e-3
 
 
 @pytest.mark.parametrize("name", ["mocogan", "rjgan", "rmocogan", "image_gan"])

@@ -74,7 +74,7 @@ def test_the_report_states_each_direction_with_its_verdict():
         report["metrics"].update(_is_report(mean)["metrics"])
     args = types.SimpleNamespace(seeds=[0, 1, 2], steps=100, size="tiny", pretrain_steps=100,
                                  judge_steps=10, judge_ndf=8, eval_repeats=3, is_batches=2,
-                                 is_batch_size=8, eval_seed=0, jobs=2)
+                                 is_batch_size=8, eval_seed=0, jobs=2, gan_set=["model.instance_noise=0.1"])
     runner = types.SimpleNamespace(phases={"train": 600.0, "judge": 60.0, "evaluate": 120.0}, total=30.0)
     judge = {"classes": {"action": ["a", "b", "c"]}}
     text = reproduce.tables(args, "python benchmarks/reproduce.py", reports, judge, 16, "tiny", 64, runner)
@@ -87,6 +87,7 @@ def test_the_report_states_each_direction_with_its_verdict():
     assert "took 13.0 min of wall time (train 10.0 min, judge 1.0 min, evaluate 2.0 min, 2 commands at a time)" in text
     assert "**11.00 ± 2.48** (seeds: 10.00, 11.00, 12.00" in text  # MoCoGAN: sd 1, t(2) 4.303 / sqrt 3
     assert "has 3 classes" in text
+    assert "every GAN with `--set` model.instance_noise=0.1" in text
 
 
 def _touch(path, wait=0.0):
@@ -112,3 +113,13 @@ def test_the_runner_runs_jobs_side_by_side_after_what_they_need_and_skips_finish
     failing = [reproduce.Job("bad", [sys.executable, "-c", "raise SystemExit(3)"])]
     with pytest.raises(SystemExit, match=r"error: bad failed \(exit 3\)"):
         again.run_phase("evaluate", failing)
+
+
+def test_gan_overrides_reach_every_gan_run_and_no_vae():
+    overrides = ["model.instance_noise=0.1", "model.instance_noise_at=every_conv"]
+    for model in ("mocogan", "rmocogan", "rjgan", "image_gan"):
+        assert reproduce.model_overrides(model, overrides) == [
+            "--set=model.instance_noise=0.1", "--set=model.instance_noise_at=every_conv"]
+    for model in ("dsa", "rjvae"):
+        assert reproduce.model_overrides(model, overrides) == []
+    assert set(reproduce.GAN_MODELS) | {"dsa", "rjvae"} == {model for model, _ in reproduce.RUNS.values()}

@@ -71,7 +71,7 @@ def build_network(image_size: int, heads: dict[str, int], ndf: int = 64) -> kera
     `heads` maps each label to its number of classes, in output order.
     """
     d_i = gan_nets.image_discriminator(image_size, ndf=ndf, num_outputs=sum(heads.values()),
-                                       name="judge_image_discriminator")
+                                       name="judge_image_discriminator", instance_noise=False)
     # D_I's last hidden map and its patch logits, from one pass.
     body = keras.Model(d_i.input, [d_i.get_layer(FEATURE_LAYER).output, d_i.output], name="d_i_body")
     images = keras.Input((image_size, image_size, 3), name="images")

@@ -19,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
+from rjkeras import runtime  # noqa: E402
 from rjkeras.cli import defaults_of, parse_only_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
 
@@ -50,6 +51,7 @@ def define_flags() -> None:
 
 
 def main(argv):
+    runtime.tune_allocator()  # freed memory stays for the next step (rjkeras.runtime)
     absl_logging.set_verbosity(absl_logging.WARNING)
     logging.getLogger("rjkeras").setLevel(logging.INFO)
     try:

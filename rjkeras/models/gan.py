@@ -39,6 +39,13 @@ def mean_probability(logits):
     return tf.reduce_mean(tf.reshape(tf.sigmoid(logits), [tf.shape(logits)[0], -1]), axis=1)
 
 
+def after(gradients, tensor):
+    """`tensor`, available only once `gradients` are computed: what depends on it waits for the
+    backward pass that made them."""
+    with tf.control_dependencies(gradients):
+        return tf.identity(tensor)
+
+
 def bce(logits, target: float):
     """Per-example binary cross-entropy on logits, averaged over patches: (B, ...) -> (B,)."""
     logits = tf.reshape(logits, [tf.shape(logits)[0], -1])
@@ -227,12 +234,30 @@ class VideoGAN(TrainableModel):
             decay = self.weight_decay / replicas
             grads = [g + decay * v for g, v in zip(grads, variables)]
         optimizer.apply_gradients(zip(grads, variables))
+        return grads
 
-    def _instance_noise(self, x, seed):
-        if not self.config.instance_noise:
-            return x
-        return x + self.config.instance_noise * noise.replica_normal(
-            tf.shape(x)[0], tf.shape(x)[1:], seed)
+    def _discriminate(self, network, x, seed, generator_update=False):
+        """network(x) in training, with the config's instance noise drawn from `seed`.
+
+        "inputs": x + sigma * N(0, I), in the discriminators' update only (ours). "every_conv":
+        sigma * N(0, I) before every conv of the network, in every pass of training, as MoCoGAN's
+        `Noise` modules do with --use_noise (they sit in D itself, so G's update sees them too).
+        """
+        c = self.config
+        sigma = c.instance_noise
+        if not sigma:
+            return network(x, training=True)
+        if c.instance_noise_at == "inputs":
+            if not generator_update:
+                x = x + sigma * noise.replica_normal(tf.shape(x)[0], tf.shape(x)[1:], seed)
+            return network(x, training=True)
+
+        def draw(inputs, index):
+            shape = tf.shape(inputs)
+            return sigma * noise.replica_normal(shape[0], shape[1:], fold(seed, index))
+
+        with nets.instance_noise(draw):
+            return network(x, training=True)
 
     def _fakes(self, frames_batch, clips_batch, seed, training=True):
         """Fake frames (S_1 of generated videos) and fake clips with their summaries."""
@@ -272,26 +297,22 @@ class VideoGAN(TrainableModel):
         fakes = self._fakes(frames_batch, clips_batch, fold(seed, 1))
         fakes = {k: tf.stop_gradient(v) for k, v in fakes.items()}
         with tf.GradientTape(persistent=True) as tape:
-            real_logits = self.image_discriminator(
-                self._instance_noise(real_frames, fold(seed, 10)), training=True)
-            fake_logits = self.image_discriminator(
-                self._instance_noise(fakes["frames"], fold(seed, 11)), training=True)
+            real_logits = self._discriminate(self.image_discriminator, real_frames, fold(seed, 10))
+            fake_logits = self._discriminate(self.image_discriminator, fakes["frames"], fold(seed, 11))
             d_image = bce(real_logits, 1.0) + bce(fake_logits, 0.0)
             terms["d_image_real"] = mean_probability(real_logits)
             terms["d_image_fake"] = mean_probability(fake_logits)
             if self.summary_term:
                 # Eq. (1), last line: E_v[-log D_I(S_1(v))] + E_mu[-log(1 - D_I(G_I(mu)))].
-                summary_logits = self.image_discriminator(
-                    self._instance_noise(fakes["summary_frames"], fold(seed, 12)), training=True)
+                summary_logits = self._discriminate(self.image_discriminator,
+                                                    fakes["summary_frames"], fold(seed, 12))
                 d_image += summary_weight * (bce(real_logits, 1.0) + bce(summary_logits, 0.0))
                 terms["d_summary_fake"] = mean_probability(summary_logits)
             terms["d_image_loss"] = d_image
             d_image_loss = average_frames(d_image)
             if self.has_video:
-                real_clips = self._instance_noise(data["clips"], fold(seed, 13))
-                real_out = self.video_discriminator(real_clips, training=True)
-                fake_out = self.video_discriminator(self._instance_noise(fakes["clips"], fold(seed, 14)),
-                                                    training=True)
+                real_out = self._discriminate(self.video_discriminator, data["clips"], fold(seed, 13))
+                fake_out = self._discriminate(self.video_discriminator, fakes["clips"], fold(seed, 14))
                 d_video = bce(real_out[:, :1], 1.0) + bce(fake_out[:, :1], 0.0)
                 terms["d_video_real"] = tf.sigmoid(real_out[:, 0])
                 terms["d_video_fake"] = tf.sigmoid(fake_out[:, 0])
@@ -303,26 +324,33 @@ class VideoGAN(TrainableModel):
                     d_video += category
                 terms["d_video_loss"] = d_video
                 d_video_loss = average_clips(d_video)
-        self._apply(self.d_image_optimizer, tape, d_image_loss,
-                    self.image_discriminator.trainable_variables)
+        d_grads = self._apply(self.d_image_optimizer, tape, d_image_loss,
+                              self.image_discriminator.trainable_variables)
         if self.has_video:
-            self._apply(self.d_video_optimizer, tape, d_video_loss,
-                        self.video_discriminator.trainable_variables)
+            d_grads += self._apply(self.d_video_optimizer, tape, d_video_loss,
+                                   self.video_discriminator.trainable_variables)
         del tape
 
         # Generator: fresh samples must pass both discriminators (non-saturating losses).
+        # Its pass starts once D's backward is done, as MoCoGAN's G step follows its D steps: the
+        # graph would let it run beside D's backward, holding both players' activations at once
+        # (0.7 GB more at MoCoGAN's 16 frames, 64x64, batches 16/16).
+        g_seed = after(d_grads, fold(seed, 2))
         variables = self.generator_variables
         with tf.GradientTape() as tape:
-            fakes = self._fakes(frames_batch, clips_batch, fold(seed, 2))
-            g_image = bce(self.image_discriminator(fakes["frames"], training=True), 1.0)
+            fakes = self._fakes(frames_batch, clips_batch, g_seed)
+            g_image = bce(self._discriminate(self.image_discriminator, fakes["frames"],
+                                             fold(g_seed, 20), generator_update=True), 1.0)
             terms["g_image_loss"] = g_image
             g_loss = average_frames(g_image)
             if self.summary_term:
-                g_summary = bce(self.image_discriminator(fakes["summary_frames"], training=True), 1.0)
+                g_summary = bce(self._discriminate(self.image_discriminator, fakes["summary_frames"],
+                                                   fold(g_seed, 21), generator_update=True), 1.0)
                 terms["g_summary_loss"] = g_summary
                 g_loss += average_frames(summary_weight * g_summary)
             if self.has_video:
-                out = self.video_discriminator(fakes["clips"], training=True)
+                out = self._discriminate(self.video_discriminator, fakes["clips"], fold(g_seed, 22),
+                                         generator_update=True)
                 g_video = bce(out[:, :1], 1.0)
                 if c.categorical_discriminator:
                     g_category = tf.nn.sparse_softmax_cross_entropy_with_logits(

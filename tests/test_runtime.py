@@ -1,0 +1,51 @@
+"""The allocator setting the commands apply: freed heap stays in the process for the next step."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rjkeras import runtime
+
+# Allocates 64 MiB in 64 KiB blocks (below malloc's mmap threshold: they come from the heap),
+# frees them and allocates them again; prints the page faults of the second round. glibc trims
+# the freed top of the heap unless it may keep it (M_TOP_PAD).
+PROBE = """
+import ctypes, resource, sys
+from rjkeras import runtime
+print(runtime.tune_allocator())
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def touch_all():
+    blocks = [libc.malloc(65536) for _ in range(1024)]
+    for b in blocks:
+        ctypes.memset(b, 1, 65536)
+    return blocks
+for b in touch_all():
+    libc.free(b)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+blocks = touch_all()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def probe(**env):
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True,
+                         env={**os.environ, **env}).stdout.split()
+    return out[0] == "True", int(out[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the setting is glibc's")
+def test_freed_heap_is_reused_without_page_faults():
+    applied, faults = probe()
+    if not applied:
+        pytest.skip("this C library has no mallopt (not glibc)")
+    untuned_applied, untuned_faults = probe(**{runtime.ENV: "0"})
+    assert not untuned_applied
+    pages = 64 * 1024 * 1024 // os.sysconf("SC_PAGE_SIZE")
+    # Untuned, glibc gives the 64 MiB back and faults them in again (a page or a huge page at a
+    # time); tuned, they are still mapped.
+    assert faults < 0.05 * pages, (faults, untuned_faults)
+    assert untuned_faults > 10 * max(faults, 1), (faults, untuned_faults)
