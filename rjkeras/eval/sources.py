@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from rjkeras import runs
 from rjkeras.errors import UserError
+from rjkeras.media import STRIP_GAP
 from rjkeras.models import is_gan
 from rjkeras.summaries import to_uint8
 
@@ -184,8 +185,9 @@ VIDEO_FILES = (".gif", ".mp4", ".png")
 
 class VideoFilesSource(Source):
     """Videos another program made, scored by the same protocol: a folder of GIF, MP4 or PNG-strip
-    files (a strip: the frames side by side, square, with no gap or rjkeras' 2-pixel white one), or
-    an `.npz` of uint8 (N, T, H, W, 3) (its `videos` array, or its only one).
+    files (a strip: the frames side by side, square, with no gap or rjkeras' white one of
+    `media.STRIP_GAP` pixels), or an `.npz` of uint8 (N, T, H, W, 3) (its `videos` array, or its
+    only one).
 
     Every video must have the frame size and length of the first readable one; a file that cannot
     be read, or differs, is named in the log and skipped (the report lists it), as the builders skip
@@ -292,7 +294,7 @@ def _read_video(path: str) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise ValueError(f"not a readable image ({type(e).__name__})") from None
     height, width = strip.shape[:2]
-    for gap in (2, 0):  # rjkeras' strips have 2 white pixels between frames
+    for gap in (STRIP_GAP, 0):  # rjkeras' strips have white pixels between frames
         if (width + gap) % (height + gap) == 0:
             count = (width + gap) // (height + gap)
             return np.stack([strip[:, i * (height + gap):i * (height + gap) + height] for i in range(count)])
