@@ -245,19 +245,17 @@ class VideoGAN(TrainableModel):
         """
         c = self.config
         sigma = c.instance_noise
-        if not sigma:
-            return network(x, training=True)
-        if c.instance_noise_at == "inputs":
-            if not generator_update:
-                x = x + sigma * noise.replica_normal(tf.shape(x)[0], tf.shape(x)[1:], seed)
-            return network(x, training=True)
 
-        def draw(inputs, index):
+        def gaussian(inputs, stream_seed):  # sigma * N(0, I) shaped like inputs, split by replica
             shape = tf.shape(inputs)
-            return sigma * noise.replica_normal(shape[0], shape[1:], fold(seed, index))
+            return sigma * noise.replica_normal(shape[0], shape[1:], stream_seed)
 
-        with nets.instance_noise(draw):
-            return network(x, training=True)
+        if sigma and c.instance_noise_at == "every_conv":
+            with nets.instance_noise(lambda inputs, index: gaussian(inputs, fold(seed, index))):
+                return network(x, training=True)
+        if sigma and not generator_update:  # "inputs"
+            x = x + gaussian(x, seed)
+        return network(x, training=True)
 
     def _fakes(self, frames_batch, clips_batch, seed, training=True):
         """Fake frames (S_1 of generated videos) and fake clips with their summaries."""
