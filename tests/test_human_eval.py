@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -318,9 +317,10 @@ def test_make_refuses_a_study_over_the_memory_budget(models, tmp_path, monkeypat
 # End to end: a person answers the page in a browser; the downloaded answers are scored.
 
 
-def _answer_page(chromium, folder, download_dir, worker, pick):
+def _answer_page(chromium, folder, download_dir, worker, pick, download_name):
     """Opens the study, types the worker id, clicks the `pick(i)` sample of every task i (its
-    image, as a person would), reloads (answers survive), and returns what the page holds."""
+    image, as a person would), reloads (answers survive), downloads the answers (waiting for
+    `download_name` to be complete), and returns what the page holds."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
 
@@ -347,9 +347,7 @@ def _answer_page(chromium, folder, download_dir, worker, pick):
         page_answers = browser.execute_script("return window.answers")
         textarea = browser.find_element(By.ID, "answers-csv").get_attribute("value")
         browser.find_element(By.ID, "download").click()
-        deadline = time.time() + 60  # a loaded 2-core host can take over 10 s
-        while not any(f.endswith(".csv") for f in os.listdir(download_dir)) and time.time() < deadline:
-            time.sleep(0.1)
+        testing_utils.wait_for_download(download_dir, download_name)
     finally:
         browser.quit()
     return shown, page_answers, textarea
@@ -364,19 +362,19 @@ def test_answering_the_page_in_chromium_and_scoring(chromium, study, tmp_path):
     for worker, pick in picks.items():
         download_dir = tmp_path / worker
         download_dir.mkdir()
-        shown, page_answers, textarea = _answer_page(chromium, folder, download_dir, worker, pick)
+        name = f"answers_{key['study_id']}_{worker}.csv"
+        shown, page_answers, textarea = _answer_page(chromium, folder, download_dir, worker, pick, name)
         for task in key["tasks"]:  # the page shows the study's media, on the sides of the key
             for side in ("left", "right"):
                 assert shown[task["task_id"], side] == read_bytes(os.path.join(folder, task[side]))
         assert {t: a["choice"] for t, a in page_answers.items()} == \
             {t["task_id"]: pick(i) for i, t in enumerate(key["tasks"])}
-        (downloaded,) = [f for f in os.listdir(download_dir) if f.endswith(".csv")]
-        assert downloaded == f"answers_{key['study_id']}_{worker}.csv"
-        csv_text = read_text(download_dir / downloaded)
+        assert [f for f in os.listdir(download_dir) if f.endswith(".csv")] == [name]
+        csv_text = read_text(download_dir / name)
         assert csv_text == textarea
         rows = list(csv.DictReader(io.StringIO(csv_text)))
         assert {(r["worker_id"], r["study_id"]) for r in rows} == {(worker, key["study_id"])}
-        files.append(str(download_dir / downloaded))
+        files.append(str(download_dir / name))
         clicked[worker] = [pick(i) for i in range(len(key["tasks"]))]
 
     # What the clicks mean, from the key: a click on A's side is a vote for A.

@@ -83,4 +83,24 @@ def headless_chromium(chromium: tuple[str, str], download_dir):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
                                               "download.prompt_for_download": False})
-    return webdriver.Chrome(service=Service(chromium[1]), options=options)
+    browser = webdriver.Chrome(service=Service(chromium[1]), options=options)
+    # The prefs alone leave headless downloads to chromedriver's defaults; say it outright.
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)})
+    return browser
+
+
+def wait_for_download(download_dir, name: str, timeout: float = 180.0) -> None:
+    """Waits until Chromium has finished downloading `name` into `download_dir`: the file exists
+    (Chromium writes a `.crdownload` and renames it when complete) and no partial file is left.
+    A loaded 2-core host has taken over 60 s; on a timeout, says what the folder holds."""
+    import os
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        present = os.listdir(download_dir)
+        if name in present and not any(f.endswith(".crdownload") for f in present):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"Chromium did not finish downloading {name} within {timeout:.0f} s; "
+                         f"{download_dir} holds {sorted(os.listdir(download_dir))}")
