@@ -25,7 +25,7 @@ Drives the real command-line tools as subprocesses, as a user would run them, on
 
 Everything lives under `--workdir`: `runs/<name>/seed<k>/` (the work dirs), `judge/`,
 `reports/<name>/seed<k>.json`, `figures/<name>/`, `logs/<name>.log` (each subprocess's output), `logs/<name>.cmd`
-(the command it ran) and `logs/<name>.seconds` (how long it took). A step whose command already
+(the command it ran) and `logs/wall.json` (each phase's wall time). A step whose command already
 ran to completion with the same arguments is skipped, so a rerun only does what is missing (add
 a seed, or raise `--steps` and the trainer continues the finished runs). Not a test, not run in CI.
 """

@@ -295,13 +295,11 @@ class VideoConv3D(NoisyInput, layers.Conv3D):
     """Conv3D (VALID, stride 1 in time) computed as Conv2Ds on the CPU, natively on a GPU.
 
     The same layer and weights as `layers.Conv3D` (checkpoints are interchangeable); only how the
-    product is computed differs. On the CPU, TensorFlow 2.21's Conv3D is neither fast nor, with
-    oneDNN, always right, so `temporal_taps_conv` computes it there:
-    - without oneDNN (off by default on many x86 CPUs, and on Arm) Conv3D runs Eigen's kernel,
-      whose speed swings 10-20x with the shape: fast at MoCoGAN's 16 frames, 64x64, batch 3, and
-      slow on the 8-frame and 32x32 presets (README, Benchmarks);
-    - with oneDNN, Conv3D's gradients for the 8-frame D_V were off a float64 computation by far
-      more than round-off, the Conv2D form was not (`tests/test_gan_networks.py` holds the check).
+    product is computed differs. On the CPU `temporal_taps_conv` computes it, because TensorFlow
+    2.21's Conv3D there is slow off MoCoGAN's exact shape: without oneDNN (off by default on many
+    x86 CPUs, and on Arm) it runs Eigen's kernel, whose speed swings 10-20x with the shape, fast
+    at 16 frames, 64x64, batch 3, and slow on the 8-frame and 32x32 presets (README, Benchmarks).
+    Both are Conv3D's arithmetic to round-off, layer by layer (`tests/test_gan_networks.py`).
 
     Args:
       formulation: "auto" (native on a GPU, Conv2D taps elsewhere), "conv3d" or "conv2d_taps".
