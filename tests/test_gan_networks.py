@@ -374,7 +374,7 @@ def test_training_graph_keeps_tf_graph_rewrites(capfd):
     assert "remapper failed" not in capfd.readouterr().err
 
 
-# --- D_V's CPU formulations against a float64 Conv3D ------------------------------------------
+# --- D_V's Conv2D taps against a float64 Conv3D -------------------------------------------------
 
 def _video_discriminator_outputs(dtype, formulation, num_frames, image_size, ndf, categories,
                                  weights, videos):
@@ -422,6 +422,7 @@ def test_the_conv2d_taps_are_a_float64_conv3d_layer_by_layer(num_frames, image_s
     # temporal order miss by over 10%.
     model = gan.video_discriminator(num_frames, image_size, ndf=ndf, num_categories=categories)
     rng = np.random.default_rng(1)
+    conv3d = lambda x, k, s: tf.nn.conv3d(x, k, (1, 1, *s, 1), "VALID")  # noqa: E731
     for layer in [layer for layer in model.layers if isinstance(layer, gan.VideoConv3D)]:
         strides = layer.strides[1:]
         x = rng.uniform(-1, 1, (2,) + tuple(layer.input.shape[1:]))
@@ -436,7 +437,6 @@ def test_the_conv2d_taps_are_a_float64_conv3d_layer_by_layer(num_frames, image_s
             grads = tape.gradient(y, [x_, kernel_], output_gradients=tf.constant(upstream, dtype))
             return [y.numpy()] + [g.numpy() for g in grads]
 
-        conv3d = lambda x, k, s: tf.nn.conv3d(x, k, (1, 1, *s, 1), "VALID")  # noqa: E731
         want = run(conv3d, tf.float64)
         for name, convolve in {"conv2d_taps": gan.temporal_taps_conv, "conv3d": conv3d}.items():
             for what, a, b in zip(("output", "d_input", "d_kernel"), want, run(convolve, tf.float32)):

@@ -92,7 +92,8 @@ def headless_chromium(chromium: tuple[str, str], download_dir):
 def wait_for_download(download_dir, name: str, timeout: float = 180.0) -> None:
     """Waits until Chromium has finished downloading `name` into `download_dir`: the file exists
     (Chromium writes a `.crdownload` and renames it when complete) and no partial file is left.
-    A loaded 2-core host has taken over 60 s; on a timeout, says what the folder holds."""
+    A 60-s wait for any CSV once fell short on a loaded 2-core host; on a timeout, says what the
+    folder holds."""
     import os
     import time
 
