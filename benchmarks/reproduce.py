@@ -74,6 +74,9 @@ def define_flags() -> None:
     flags.DEFINE_integer("is_batches", 10, "Inception Score batches (paper: 10).")
     flags.DEFINE_integer("is_batch_size", 128, "Images per IS batch (paper: 128).")
     flags.DEFINE_list("seeds", ["0", "1", "2"], "Training seeds: every model is trained once per seed.")
+    flags.DEFINE_list("runs", list(RUNS), "The runs to train and compare, of " + ", ".join(RUNS) + " (default "
+                      "all); the report states the directions whose two sides are among them. "
+                      "rjgan_pretrained trains its image_gan pre-training run whether or not image_gan is listed.")
     flags.DEFINE_integer("eval_repeats", 3,
                          "Generated sets per run for judge_fd and IS (rjkeras.evaluate --repeats).")
     flags.DEFINE_integer("eval_seed", 0, "Seed of every evaluation draw (rjkeras.evaluate --seed).")
@@ -92,13 +95,17 @@ def parse_args() -> types.SimpleNamespace:
     args = types.SimpleNamespace(**{name: FLAGS[name].value for name in (
         "workdir", "size", "steps", "pretrain_steps", "judge_steps", "judge_ndf", "data_dir",
         "dataset_config", "num_videos", "is_batches", "is_batch_size", "seeds", "eval_repeats",
-        "eval_seed", "figure_videos", "jobs", "output", "gan_set")})
+        "eval_seed", "figure_videos", "jobs", "output", "gan_set", "runs")})
     try:
         args.seeds = [int(s) for s in args.seeds]
     except ValueError:
         sys.exit(f"error: --seeds={','.join(args.seeds)}: give integers, e.g. --seeds=0,1,2")
     if not args.seeds or len(set(args.seeds)) != len(args.seeds):
         sys.exit("error: --seeds: give at least one seed, each once")
+    unknown = [name for name in args.runs if name not in RUNS]
+    if unknown or not args.runs:
+        sys.exit(f"error: --runs={','.join(args.runs)}: give one or more of {','.join(RUNS)}")
+    args.runs = [name for name in RUNS if name in args.runs]  # the report's order
     if args.pretrain_steps is None:
         args.pretrain_steps = args.steps
     args.workdir = os.path.abspath(args.workdir)
@@ -361,32 +368,33 @@ def main(argv) -> None:
     # 1. Training: seed by seed, so that an interrupted reproduction has whole seeds to show.
     training = []
     for seed in args.seeds:
-        plan = [(name, RUNS[name][0], args.steps, []) for name in ("mocogan", "rmocogan", "rjgan", "image_gan")]
-        if args.pretrain_steps != args.steps:
-            plan.append(("image_gan_pretraining", "image_gan", args.pretrain_steps, []))
-        plan += [("rjgan_pretrained", "rjgan", args.steps,
-                  [f"--init_from={workdir('image_gan_pretraining', seed)}"]),
-                 ("rjgan_mixture", "rjgan", args.steps, ["--image_fraction=0.5"]),
-                 ("dsa", "dsa", args.steps, []),
-                 ("rjvae", "rjvae", args.steps, [])]
+        plan = [(name, RUNS[name][0], args.steps, []) for name in ("mocogan", "rmocogan", "rjgan", "image_gan")
+                if name in args.runs]
+        if "rjgan_pretrained" in args.runs:
+            if args.pretrain_steps != args.steps or "image_gan" not in args.runs:
+                plan.append(("image_gan_pretraining", "image_gan", args.pretrain_steps, []))
+            plan.append(("rjgan_pretrained", "rjgan", args.steps,
+                         [f"--init_from={workdir('image_gan_pretraining', seed)}"]))
+        plan += [(name, RUNS[name][0], args.steps, extra) for name, extra in (
+            ("rjgan_mixture", ["--image_fraction=0.5"]), ("dsa", []), ("rjvae", [])) if name in args.runs]
         for name, model, steps, extra in plan:
             wd = workdir(name, seed)
             cmd = [py, "-m", "rjkeras.train", f"--model={model}", f"--dataset={DATASET}",
                    f"--size={args.size}", f"--steps={steps}", f"--seed={seed}", f"--workdir={wd}",
                    *data_flags, *extra, *model_overrides(model, args.gan_set)]
-            after = f"train_image_gan_pretraining_seed{seed}" if args.pretrain_steps != args.steps \
-                else f"train_image_gan_seed{seed}"
+            reused = "image_gan" in args.runs and args.pretrain_steps == args.steps  # its own run
+            after = f"train_image_gan{'' if reused else '_pretraining'}_seed{seed}"
             training.append(Job(f"train_{name}_seed{seed}", cmd,
                                 done=lambda wd=wd, steps=steps: (checkpoint_step(wd) or 0) >= steps,
                                 after=after if name == "rjgan_pretrained" else None))
     runner.run_phase("train", training)
 
     sizes = {name: int(load_json(os.path.join(workdir(name, args.seeds[0]), "config.json"))["data"]["image_size"])
-             for name in RUNS}
-    image_size = sizes["mocogan"]
+             for name in args.runs}
+    image_size = sizes[args.runs[0]]
     if set(sizes.values()) != {image_size}:
         sys.exit(f"error: the runs have different frame sizes {sizes}; one judge cannot score them all")
-    config = load_json(os.path.join(workdir("mocogan", args.seeds[0]), "config.json"))
+    config = load_json(os.path.join(workdir(args.runs[0], args.seeds[0]), "config.json"))
     builder_config = config["data"].get("builder_config")
 
     # 2. The judge.
@@ -402,7 +410,7 @@ def main(argv) -> None:
     # 3. Evaluation: every run, --eval_repeats generated sets against one real set.
     evaluations, report_paths = [], {}
     for seed in args.seeds:
-        for name in RUNS:
+        for name in args.runs:
             metric_list = (["judge_fd"] if name in VIDEO_RUNS else []) + (["is"] if name in IS_RUNS else [])
             wd = workdir(name, seed)
             report_path = os.path.join(root, "reports", name, f"seed{seed}.json")
@@ -428,9 +436,11 @@ def main(argv) -> None:
     # 4. The paper's figures, from the first seed's runs (rjkeras.figures).
     length = int(config["data"]["num_frames"])
     figures = []
-    for name in FIGURE_RUNS:
+    for name in (name for name in FIGURE_RUNS if name in args.runs):
         out = os.path.join(root, "figures", name)
-        baseline = [f"--baseline={workdir('image_gan', args.seeds[0])}"] if name.startswith("rjgan") else []
+        image_baseline = workdir("image_gan", args.seeds[0])
+        baseline = ([f"--baseline={image_baseline}"] if name.startswith("rjgan") and "image_gan" in args.runs
+                    else [])
         cmd = [py, "-m", "rjkeras.figures", f"--model={workdir(name, args.seeds[0])}", f"--output={out}",
                f"--num={args.figure_videos}", f"--length={length}", f"--seed={args.eval_seed}", *baseline]
         figures.append(Job(f"figures_{name}", cmd,
@@ -500,6 +510,8 @@ def directions(fd: dict, inception: dict) -> list[tuple[str, str, str, float, fl
     ]
     out = []
     for what, where, values, a, b, expected in checks:
+        if a not in values or b not in values:  # a run left out by --runs
+            continue
         diff, half = difference(values[a], values[b])
         out.append((what, where, "judge_fd" if values is fd else "IS", diff, half, verdict(diff, half, expected),
                     apart(values[a], values[b], expected)))
@@ -517,10 +529,11 @@ def apart(a, b, expected: str) -> str:
 
 
 def tables(args, command, reports, judge, image_size, builder_config, num_videos, runner) -> str:
-    fd = {name: fd_values(reports[name]) for name in VIDEO_RUNS}
-    inception = {name: is_values(reports[name]) for name in IS_RUNS}
+    fd = {name: fd_values(reports[name]) for name in VIDEO_RUNS if name in reports}
+    inception = {name: is_values(reports[name]) for name in IS_RUNS if name in reports}
     steps = sorted({r["source"]["step"] for rs in reports.values() for r in rs})
-    is_label = reports["image_gan"][0]["metrics"]["inception_score"]["label"]
+    is_label = next((rs[0]["metrics"]["inception_score"]["label"] for name, rs in reports.items()
+                     if name in IS_RUNS), None)
     data = f"{DATASET}" + (f"/{builder_config}" if builder_config else " (default config)")
     seeds = ", ".join(str(s) for s in args.seeds)
     phases = ", ".join(f"{phase} {seconds / 60:.1f} min" for phase, seconds in runner.phases.items())
@@ -538,12 +551,15 @@ def tables(args, command, reports, judge, image_size, builder_config, num_videos
          f"`image_gan`; judge: {args.judge_steps} steps (ndf {args.judge_ndf})"
          + (f"; every GAN with `--set` {', '.join(args.gan_set)}" if args.gan_set else "")),
         f"- seeds: {seeds} (`--seed` of `rjkeras.train`: a run of its own per seed)",
+        *([f"- runs: {', '.join(args.runs)} (`--runs`; the directions and tables of the others are left out)"]
+          if set(args.runs) != set(RUNS) else []),
         f"- data: {data}, train split; judge test accuracy: {_accuracy(judge)}",
         (f"- judge_fd: Frechet distance of the judge's features over {num_videos} real vs "
          f"{num_videos} generated videos (**not FVD**; lower is better), the mean over "
-         f"{args.eval_repeats} generated sets per run; IS: Inception Score under the judge's "
-         f"`{is_label}` head over {args.is_batches} batches of {args.is_batch_size} images per set "
-         f"(higher is better); evaluation seed {args.eval_seed}"),
+         f"{args.eval_repeats} generated sets per run"
+         + (f"; IS: Inception Score under the judge's `{is_label}` head over {args.is_batches} batches "
+            f"of {args.is_batch_size} images per set (higher is better)" if is_label else "")
+         + f"; evaluation seed {args.eval_seed}"),
         "- checkpoint steps evaluated: " + ", ".join(str(s) for s in steps),
         ("- each cell: **mean over seeds ± the half-width of its 95% t-interval** (seed-to-seed "
          "spread, which includes the metric's sampling spread); the seeds' values; and `sampling ±`, "
@@ -571,44 +587,37 @@ def tables(args, command, reports, judge, image_size, builder_config, num_videos
          "on the paper's side of every seed of the second, with the exact one-sided p-value of that "
          "by chance (a permutation test, free of the t-interval's normality; 0.05 is the least 3 "
          "seeds a side can give)."),
-        "",
-        "## Table 2-like: video generation (judge_fd; lower is better)",
-        "",
-        "| Dataset | MoCoGAN | RMoCoGAN | RJGAN |",
-        "|---|---|---|---|",
-        f"| {data} | {_cell(*fd['mocogan'])} | {_cell(*fd['rmocogan'])} | {_cell(*fd['rjgan'])} |",
-        "",
-        f"## Table 3-like: pre-training (judge_fd after {args.steps} iterations on videos)",
-        "",
-        "| | MoCoGAN | RJGAN | RJGAN with pre-training |",
-        "|---|---|---|---|",
-        (f"| after {args.steps} iterations | {_cell(*fd['mocogan'])} | {_cell(*fd['rjgan'])} | "
-         f"{_cell(*fd['rjgan_pretrained'])} |"),
-        "",
-        (f"RJGAN with pre-training: G_I and D_I start from the same seed's `image_gan` run of "
-         f"{args.pretrain_steps} steps (`--init_from`), then {args.steps} steps of RJGAN on videos."),
-        "",
-        "## 1:1 image/video mixture (judge_fd; lower is better)",
-        "",
-        "| | MoCoGAN, all videos | RJGAN, 1:1 mixture (`--image_fraction=0.5`) |",
-        "|---|---|---|",
-        f"| {data} | {_cell(*fd['mocogan'])} | {_cell(*fd['rjgan_mixture'])} |",
-        "",
-        "## Table 5-like: image generation (Inception Score under the judge; higher is better)",
-        "",
-        "| Dataset | Baseline (`image_gan`) | RJGAN (G_I(mu)) |",
-        "|---|---|---|",
-        f"| {data} | {_cell(*inception['image_gan'])} | {_cell(*inception['rjgan'])} |",
-        "",
-        f"The judge's `{is_label}` head has {_classes(judge, is_label)} classes: the most an IS can be.",
-        "",
-        "## The VAEs (judge_fd; lower is better; the paper compared them by human scores only)",
-        "",
-        "| Dataset | DSA | RJVAE |",
-        "|---|---|---|",
-        f"| {data} | {_cell(*fd['dsa'])} | {_cell(*fd['rjvae'])} |",
-        "",
     ]
+
+    def cell(values, name):
+        return _cell(*values[name]) if name in values else "not run (`--runs`)"
+
+    sections = [
+        ("## Table 2-like: video generation (judge_fd; lower is better)",
+         ["Dataset", "MoCoGAN", "RMoCoGAN", "RJGAN"], fd, ["mocogan", "rmocogan", "rjgan"], data, [], None),
+        (f"## Table 3-like: pre-training (judge_fd after {args.steps} iterations on videos)",
+         ["", "MoCoGAN", "RJGAN", "RJGAN with pre-training"], fd, ["mocogan", "rjgan", "rjgan_pretrained"],
+         f"after {args.steps} iterations",
+         [f"RJGAN with pre-training: G_I and D_I start from the same seed's `image_gan` run of "
+          f"{args.pretrain_steps} steps (`--init_from`), then {args.steps} steps of RJGAN on videos."],
+         "rjgan_pretrained"),
+        ("## 1:1 image/video mixture (judge_fd; lower is better)",
+         ["", "MoCoGAN, all videos", "RJGAN, 1:1 mixture (`--image_fraction=0.5`)"], fd,
+         ["mocogan", "rjgan_mixture"], data, [], "rjgan_mixture"),
+        ("## Table 5-like: image generation (Inception Score under the judge; higher is better)",
+         ["Dataset", "Baseline (`image_gan`)", "RJGAN (G_I(mu))"], inception, ["image_gan", "rjgan"], data,
+         [f"The judge's `{is_label}` head has {_classes(judge, is_label)} classes: the most an IS can be."], None),
+        ("## The VAEs (judge_fd; lower is better; the paper compared them by human scores only)",
+         ["Dataset", "DSA", "RJVAE"], fd, ["dsa", "rjvae"], data, [], None),
+    ]
+    # Each: title, header, values, its runs, row label, notes, the run it is about (None: any of them).
+    for title, header, values, names, row, notes, subject in sections:
+        if not any(name in values for name in ([subject] if subject else names)):  # left out by --runs
+            continue
+        lines += ["", title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+                  f"| {row} | " + " | ".join(cell(values, name) for name in names) + " |"]
+        lines += [line for note in notes for line in ("", note)]
+    lines.append("")
     return "\n".join(lines)
 
 

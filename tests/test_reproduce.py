@@ -4,6 +4,7 @@ reproduction itself trains 24 models: it is not run in the test suite)."""
 import importlib.util
 import math
 import os
+import subprocess
 import sys
 import types
 
@@ -74,7 +75,8 @@ def test_the_report_states_each_direction_with_its_verdict():
         report["metrics"].update(_is_report(mean)["metrics"])
     args = types.SimpleNamespace(seeds=[0, 1, 2], steps=100, size="tiny", pretrain_steps=100,
                                  judge_steps=10, judge_ndf=8, eval_repeats=3, is_batches=2,
-                                 is_batch_size=8, eval_seed=0, jobs=2, gan_set=["model.instance_noise=0.1"])
+                                 is_batch_size=8, eval_seed=0, jobs=2, gan_set=["model.instance_noise=0.1"],
+                                 runs=list(reproduce.RUNS))
     runner = types.SimpleNamespace(phases={"train": 600.0, "judge": 60.0, "evaluate": 120.0}, total=30.0)
     judge = {"classes": {"action": ["a", "b", "c"]}}
     text = reproduce.tables(args, "python benchmarks/reproduce.py", reports, judge, 16, "tiny", 64, runner)
@@ -88,6 +90,30 @@ def test_the_report_states_each_direction_with_its_verdict():
     assert "**11.00 ± 2.48** (seeds: 10.00, 11.00, 12.00" in text  # MoCoGAN: sd 1, t(2) 4.303 / sqrt 3
     assert "has 3 classes" in text
     assert "every GAN with `--set` model.instance_noise=0.1" in text
+
+
+def test_a_report_of_some_runs_states_only_the_directions_among_them():
+    reports = {name: [_fd_report(v) for v in values] for name, values in
+               {"mocogan": [10.0, 11.0, 12.0], "rmocogan": [9.0, 10.0, 11.5], "rjgan": [5.0, 5.5, 6.0]}.items()}
+    for report, mean in zip(reports["rjgan"], (3.0, 3.1, 3.2)):  # RJGAN's G_I(mu) is always scored
+        report["metrics"].update(_is_report(mean)["metrics"])
+    args = types.SimpleNamespace(seeds=[0, 1, 2], steps=100, size="tiny", pretrain_steps=100,
+                                 judge_steps=10, judge_ndf=8, eval_repeats=3, is_batches=2,
+                                 is_batch_size=8, eval_seed=0, jobs=1, gan_set=[],
+                                 runs=["mocogan", "rmocogan", "rjgan"])
+    runner = types.SimpleNamespace(phases={"train": 60.0}, total=60.0)
+    text = reproduce.tables(args, "python benchmarks/reproduce.py --runs=mocogan,rmocogan,rjgan", reports,
+                            {}, 16, "tiny", 64, runner)
+    directions = [line.split("|")[1].strip() for line in text.splitlines()
+                  if line.startswith("| ") and "table 2 |" in line]
+    assert directions == ["RJGAN < RMoCoGAN", "RMoCoGAN < MoCoGAN", "RJGAN < MoCoGAN"]
+    # Table 3 and the mixture's are about runs left out; the VAEs' has none of its runs.
+    for absent in ("pre-training <", "1:1 mixture <", "IS of", "RJVAE < DSA", "Table 3-like", "mixture (judge_fd",
+                   "The VAEs"):
+        assert absent not in text
+    assert "## Table 2-like" in text and "- runs: mocogan, rmocogan, rjgan (`--runs`" in text
+    # A table with some of its runs: shown, the missing ones marked.
+    assert "| synthetic_sprites/tiny | not run (`--runs`) | **3.10" in text  # table 5: RJGAN's IS, no image baseline
 
 
 def _touch(path, wait=0.0):
@@ -123,3 +149,14 @@ def test_gan_overrides_reach_every_gan_run_and_no_vae():
     for model in ("dsa", "rjvae"):
         assert reproduce.model_overrides(model, overrides) == []
     assert set(reproduce.GAN_MODELS) | {"dsa", "rjvae"} == {model for model, _ in reproduce.RUNS.values()}
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--runs=rjgan,nosuch", "error: --runs=rjgan,nosuch: give one or more of mocogan,rmocogan,rjgan,"),
+    ("--seeds=0,0", "error: --seeds: give at least one seed, each once"),
+])
+def test_bad_flags_are_one_line_before_any_run(tmp_path, flag, message):
+    result = subprocess.run([sys.executable, _PATH, f"--workdir={tmp_path}", flag],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and result.stderr.strip().startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not os.listdir(tmp_path)
