@@ -366,15 +366,18 @@ def main(argv) -> None:
         return os.path.join(runs, name, f"seed{seed}")
 
     # 1. Training: seed by seed, so that an interrupted reproduction has whole seeds to show.
+    # The pre-trained RJGAN starts from the image baseline's own run when that is listed and as long.
+    pretraining = ("image_gan" if "image_gan" in args.runs and args.pretrain_steps == args.steps
+                   else "image_gan_pretraining")
     training = []
     for seed in args.seeds:
         plan = [(name, RUNS[name][0], args.steps, []) for name in ("mocogan", "rmocogan", "rjgan", "image_gan")
                 if name in args.runs]
         if "rjgan_pretrained" in args.runs:
-            if args.pretrain_steps != args.steps or "image_gan" not in args.runs:
+            if pretraining == "image_gan_pretraining":
                 plan.append(("image_gan_pretraining", "image_gan", args.pretrain_steps, []))
             plan.append(("rjgan_pretrained", "rjgan", args.steps,
-                         [f"--init_from={workdir('image_gan_pretraining', seed)}"]))
+                         [f"--init_from={workdir(pretraining, seed)}"]))
         plan += [(name, RUNS[name][0], args.steps, extra) for name, extra in (
             ("rjgan_mixture", ["--image_fraction=0.5"]), ("dsa", []), ("rjvae", [])) if name in args.runs]
         for name, model, steps, extra in plan:
@@ -382,11 +385,9 @@ def main(argv) -> None:
             cmd = [py, "-m", "rjkeras.train", f"--model={model}", f"--dataset={DATASET}",
                    f"--size={args.size}", f"--steps={steps}", f"--seed={seed}", f"--workdir={wd}",
                    *data_flags, *extra, *model_overrides(model, args.gan_set)]
-            reused = "image_gan" in args.runs and args.pretrain_steps == args.steps  # its own run
-            after = f"train_image_gan{'' if reused else '_pretraining'}_seed{seed}"
             training.append(Job(f"train_{name}_seed{seed}", cmd,
                                 done=lambda wd=wd, steps=steps: (checkpoint_step(wd) or 0) >= steps,
-                                after=after if name == "rjgan_pretrained" else None))
+                                after=f"train_{pretraining}_seed{seed}" if name == "rjgan_pretrained" else None))
     runner.run_phase("train", training)
 
     sizes = {name: int(load_json(os.path.join(workdir(name, args.seeds[0]), "config.json"))["data"]["image_size"])
@@ -438,9 +439,8 @@ def main(argv) -> None:
     figures = []
     for name in (name for name in FIGURE_RUNS if name in args.runs):
         out = os.path.join(root, "figures", name)
-        image_baseline = workdir("image_gan", args.seeds[0])
-        baseline = ([f"--baseline={image_baseline}"] if name.startswith("rjgan") and "image_gan" in args.runs
-                    else [])
+        baseline = ([f"--baseline={workdir('image_gan', args.seeds[0])}"]
+                    if name.startswith("rjgan") and "image_gan" in args.runs else [])
         cmd = [py, "-m", "rjkeras.figures", f"--model={workdir(name, args.seeds[0])}", f"--output={out}",
                f"--num={args.figure_videos}", f"--length={length}", f"--seed={args.eval_seed}", *baseline]
         figures.append(Job(f"figures_{name}", cmd,
@@ -594,25 +594,28 @@ def tables(args, command, reports, judge, image_size, builder_config, num_videos
 
     sections = [
         ("## Table 2-like: video generation (judge_fd; lower is better)",
-         ["Dataset", "MoCoGAN", "RMoCoGAN", "RJGAN"], fd, ["mocogan", "rmocogan", "rjgan"], data, [], None),
+         ["Dataset", "MoCoGAN", "RMoCoGAN", "RJGAN"], fd, ["mocogan", "rmocogan", "rjgan"], data, [],
+         ["mocogan", "rmocogan", "rjgan"]),
         (f"## Table 3-like: pre-training (judge_fd after {args.steps} iterations on videos)",
          ["", "MoCoGAN", "RJGAN", "RJGAN with pre-training"], fd, ["mocogan", "rjgan", "rjgan_pretrained"],
          f"after {args.steps} iterations",
          [f"RJGAN with pre-training: G_I and D_I start from the same seed's `image_gan` run of "
           f"{args.pretrain_steps} steps (`--init_from`), then {args.steps} steps of RJGAN on videos."],
-         "rjgan_pretrained"),
+         ["rjgan_pretrained"]),
         ("## 1:1 image/video mixture (judge_fd; lower is better)",
          ["", "MoCoGAN, all videos", "RJGAN, 1:1 mixture (`--image_fraction=0.5`)"], fd,
-         ["mocogan", "rjgan_mixture"], data, [], "rjgan_mixture"),
+         ["mocogan", "rjgan_mixture"], data, [], ["rjgan_mixture"]),
         ("## Table 5-like: image generation (Inception Score under the judge; higher is better)",
          ["Dataset", "Baseline (`image_gan`)", "RJGAN (G_I(mu))"], inception, ["image_gan", "rjgan"], data,
-         [f"The judge's `{is_label}` head has {_classes(judge, is_label)} classes: the most an IS can be."], None),
+         [f"The judge's `{is_label}` head has {_classes(judge, is_label)} classes: the most an IS can be."],
+         ["image_gan", "rjgan"]),
         ("## The VAEs (judge_fd; lower is better; the paper compared them by human scores only)",
-         ["Dataset", "DSA", "RJVAE"], fd, ["dsa", "rjvae"], data, [], None),
+         ["Dataset", "DSA", "RJVAE"], fd, ["dsa", "rjvae"], data, [], ["dsa", "rjvae"]),
     ]
-    # Each: title, header, values, its runs, row label, notes, the run it is about (None: any of them).
-    for title, header, values, names, row, notes, subject in sections:
-        if not any(name in values for name in ([subject] if subject else names)):  # left out by --runs
+    # Each: title, header, values, its runs, row label, notes, and the runs it is about: it is
+    # left out when --runs left out every one of those.
+    for title, header, values, names, row, notes, about in sections:
+        if not any(name in values for name in about):
             continue
         lines += ["", title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
                   f"| {row} | " + " | ".join(cell(values, name) for name in names) + " |"]
