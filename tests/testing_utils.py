@@ -1,5 +1,7 @@
 """Helpers shared by the tests (importable: setup.cfg puts tests/ on pytest's pythonpath)."""
 
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
@@ -87,6 +89,27 @@ def headless_chromium(chromium: tuple[str, str], download_dir):
     # The prefs alone leave headless downloads to chromedriver's defaults; say it outright.
     browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)})
     return browser
+
+
+@contextlib.contextmanager
+def serve_folder(folder):
+    """Serves `folder` at http://127.0.0.1:<free port>/ (yields that URL) for as long as the block runs."""
+    import functools
+    import http.server
+    import threading
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # keep the test output clean
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=folder))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def wait_for_download(download_dir, name: str, timeout: float = 180.0) -> None:
