@@ -7,6 +7,13 @@ On the 2-core CPU that was 13-17% of the process's CPU time as system time: 1.36
 in a 40-step benchmark of `rjgan --size=small`, 0.20 M with the setting, and the step 10-20%
 faster (README, Benchmarks). `M_TOP_PAD` keeps `TOP_PAD` bytes of free heap per heap instead;
 the peak memory grew by 1-2% in the same measurement.
+
+`prefer_onednn`: TensorFlow runs its CPU convolutions, matmuls and batch norms with oneDNN only
+on CPUs it picks (AVX-512 ones); elsewhere (AVX2 only: most desktop and many cloud x86 CPUs) it
+falls back to Eigen's kernels, which were 1.3-2.1x slower on every GAN network here (README,
+Benchmarks). PyTorch calls oneDNN on every x86 CPU. Importing `rjkeras` turns it on unless the
+user chose (`TF_ENABLE_ONEDNN_OPTS` set, 0 to turn it off); it only takes effect when TensorFlow
+is imported after rjkeras.
 """
 
 from __future__ import annotations
@@ -19,6 +26,12 @@ import sys
 _M_TOP_PAD = -2  # mallopt(3)'s parameter (malloc.h)
 TOP_PAD = 256 << 20
 ENV = "RJKERAS_MALLOC"  # "0": leave malloc as the C library sets it
+ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"  # TensorFlow's own switch, read when it is imported
+
+
+def prefer_onednn() -> None:
+    """TensorFlow's oneDNN CPU kernels on every x86 CPU (module docstring), unless the user chose."""
+    os.environ.setdefault(ONEDNN_ENV, "1")
 
 
 def tune_allocator() -> bool:

@@ -9,6 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rjkeras-test-cache-")
 
 import pytest  # noqa: E402
+
+import rjkeras  # noqa: E402,F401  (before TensorFlow, as a user's program: rjkeras.runtime.prefer_onednn)
 import tensorflow as tf  # noqa: E402
 
 import testing_utils  # noqa: E402

@@ -134,7 +134,9 @@ def test_two_replica_step_matches_one_replica(name, toy_videos):
 
 def test_two_replica_step_matches_one_replica_with_noise_before_every_conv(toy_videos):
     # Noise of std 0.5 before each of D's convs: a replica drawing other rows than its share of
-    # the global draw would move the weights far beyond the tolerance.
+    # the global draw would move the weights far beyond the tolerance (each replica drawing the
+    # global draw's first rows: up to 0.027 apart, 90 k weights beyond it). Round-off alone, of
+    # oneDNN's AVX2 kernels on half batches, reached 1.6e-5 (13 of the weights).
     def train(num_replicas):
         with testing_utils.mirrored(num_replicas).scope():
             model = make("rjgan", seed=3, optimizer=lambda: keras.optimizers.SGD(1e-2),
@@ -144,7 +146,7 @@ def test_two_replica_step_matches_one_replica_with_noise_before_every_conv(toy_v
         return [v.numpy() for v in model.weights]
 
     for a, b in zip(train(1), train(2)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("network", ["image", "image_odd_sides", "video"])

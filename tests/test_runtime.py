@@ -1,6 +1,7 @@
 """The allocator setting the commands apply: freed heap stays in the process for the next step."""
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -49,3 +50,23 @@ def test_freed_heap_is_reused_without_page_faults():
     # time); tuned, they are still mapped.
     assert faults < 0.05 * pages, (faults, untuned_faults)
     assert untuned_faults > 10 * max(faults, 1), (faults, untuned_faults)
+
+
+ONEDNN_PROBE = """
+import rjkeras
+from tensorflow.python.util import _pywrap_util_port
+print(_pywrap_util_port.IsMklEnabled())
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
+                    reason="oneDNN's CPU kernels are x86's here")
+@pytest.mark.parametrize("chosen, enabled", [(None, "True"), ("0", "False")])
+def test_importing_rjkeras_turns_onednn_on_unless_the_user_chose(chosen, enabled):
+    # TensorFlow turns oneDNN on by itself only on some CPUs (AVX-512); rjkeras on every x86 one,
+    # and TF_ENABLE_ONEDNN_OPTS=0 still turns it off.
+    env = {k: v for k, v in os.environ.items() if k != runtime.ONEDNN_ENV}
+    env.update({runtime.ONEDNN_ENV: chosen} if chosen else {})
+    out = subprocess.run([sys.executable, "-c", ONEDNN_PROBE], capture_output=True, text=True,
+                         check=True, env=env).stdout.split()
+    assert out[-1] == enabled

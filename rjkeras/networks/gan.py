@@ -272,23 +272,48 @@ def temporal_taps_conv(x, kernel, spatial_strides=(1, 1)):
     B x T_out frames at once, so only 2D kernels run (forward and backward), which are fast on
     every CPU backend. Exactly Conv3D's arithmetic up to the order of the sums.
 
+    The gradient is written out (the backward Conv2Ds of each tap) so that only x is kept for
+    it: autodiff would keep every tap's frames, a copy of x per tap (kt times the memory of the
+    layer's input, held from the forward pass to the backward one).
+
     Args:
       x: (B, T, H, W, C) videos, already padded.
       kernel: (kt, kh, kw, C, F), Conv3D's layout.
     Returns:
       (B, T - kt + 1, H', W', F).
     """
+    strides = (1,) + tuple(spatial_strides) + (1,)
     taps = kernel.shape[0]
-    shape = tf.shape(x)
-    batch, steps = shape[0], shape[1] - taps + 1
-    # tf.slice, not x[:, k:k + steps]: its gradient is a Pad; StridedSliceGrad took a third of a
-    # whole GAN step on the CPU (the forward slice is a copy either way).
-    frames = lambda k: tf.reshape(tf.slice(x, [0, k, 0, 0, 0], tf.stack([-1, steps, -1, -1, -1])),  # noqa: E731
-                                  tf.concat([[-1], shape[2:]], 0))
-    # The kernel's taps by tf.unstack, whose gradient is one stack, not kt StridedSliceGrads.
-    y = tf.add_n([tf.nn.conv2d(frames(k), tap, (1,) + tuple(spatial_strides) + (1,), "VALID")
-                  for k, tap in enumerate(tf.unstack(kernel, axis=0))])  # (B * T_out, H', W', F)
-    return tf.reshape(y, tf.concat([[batch, steps], tf.shape(y)[1:]], 0))
+
+    @tf.custom_gradient
+    def convolve(x, kernel):
+        shape = tf.shape(x)
+        batch, steps = shape[0], shape[1] - taps + 1
+        frame_shape = tf.concat([[batch * steps], shape[2:]], 0)
+
+        def frames(k):  # x[:, k:k + steps] as B * T_out frames (a copy either way)
+            return tf.reshape(tf.slice(x, [0, k, 0, 0, 0], tf.stack([-1, steps, -1, -1, -1])),
+                              frame_shape)
+
+        kernels = tf.unstack(kernel, axis=0)
+        y = tf.add_n([tf.nn.conv2d(frames(k), tap, strides, "VALID") for k, tap in enumerate(kernels)])
+        y_shape = tf.shape(y)  # (B * T_out, H', W', F)
+
+        def gradient(dy):
+            dy = tf.reshape(dy, y_shape)
+            d_kernel = tf.stack([tf.raw_ops.Conv2DBackpropFilter(
+                input=frames(k), filter_sizes=tf.shape(tap), out_backprop=dy, strides=strides,
+                padding="VALID") for k, tap in enumerate(kernels)])
+            # Tap k's frames are x[:, k:k + steps]: its input gradient lands k frames in.
+            d_x = tf.add_n([tf.pad(tf.reshape(tf.raw_ops.Conv2DBackpropInput(
+                input_sizes=frame_shape, filter=tap, out_backprop=dy, strides=strides,
+                padding="VALID"), tf.concat([[batch, steps], shape[2:]], 0)),
+                [[0, 0], [k, taps - 1 - k], [0, 0], [0, 0], [0, 0]]) for k, tap in enumerate(kernels)])
+            return d_x, d_kernel
+
+        return tf.reshape(y, tf.concat([[batch, steps], y_shape[1:]], 0)), gradient
+
+    return convolve(x, tf.convert_to_tensor(kernel))
 
 
 class VideoConv3D(NoisyInput, layers.Conv3D):
@@ -296,9 +321,10 @@ class VideoConv3D(NoisyInput, layers.Conv3D):
 
     The same layer and weights as `layers.Conv3D` (checkpoints are interchangeable); only how the
     product is computed differs. On the CPU `temporal_taps_conv` computes it, because TensorFlow
-    2.21's Conv3D there is slow off MoCoGAN's exact shape: without oneDNN (off by default on many
-    x86 CPUs, and on Arm) it runs Eigen's kernel, whose speed swings 10-20x with the shape, fast
-    at 16 frames, 64x64, batch 3, and slow on the 8-frame and 32x32 presets (README, Benchmarks).
+    2.21's Conv3D there is slow off MoCoGAN's exact shape: without oneDNN (TF_ENABLE_ONEDNN_OPTS=0,
+    and on Arm; `rjkeras.runtime.prefer_onednn`) it runs Eigen's kernel, whose speed swings
+    10-20x with the shape, fast at 16 frames, 64x64, batch 3, and slow on the 8-frame and 32x32
+    presets (README, Benchmarks).
     Both are Conv3D's arithmetic to round-off, layer by layer (`tests/test_gan_networks.py`).
 
     Args:
