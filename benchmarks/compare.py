@@ -23,8 +23,8 @@ MoCoGAN alone, whose categories the others lack); the DSA settings DSA and RJVAE
 rjkeras' s/step over PyTorch's s/iteration (below 1: faster).
 
 `--networks` also times each GAN setting's networks alone, forward + backward of their output's
-mean inside one `tf.function`, on the reference's inputs: D_V on the video batch, D_I and G_I on
-image batch x clip length frames (latents for G_I). Compare figures from one run only: hosts
+mean inside one `tf.function` (the weights' gradients, as the reference's), on the reference's
+inputs: D_V on the video batch, D_I and G_I on image batch x clip length frames (latents for G_I). Compare figures from one run only: hosts
 differ by 2x from one day to the next.
 """
 
@@ -132,6 +132,21 @@ def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict
         return {row["model"]: row for row in json.load(f)["models"]}
 
 
+def weight_gradients(net):
+    """A `tf.function` x -> the gradients of mean(net(x)) for net's weights, as the reference's
+    `net(x).mean().backward()`: not the input's (which the first layer would compute in vain),
+    and all of them returned, since a tf.function prunes whatever its outputs do not need."""
+    import tensorflow as tf
+
+    @tf.function
+    def gradients(x):
+        with tf.GradientTape() as tape:
+            y = tf.reduce_mean(net(x, training=True))
+        return tape.gradient(y, net.trainable_variables)
+
+    return gradients
+
+
 def time_networks(setting: str, repeats: int = 5) -> dict[str, float]:
     """Median seconds of forward + backward of each network alone at the setting's shapes."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -151,20 +166,16 @@ def time_networks(setting: str, repeats: int = 5) -> dict[str, float]:
                     rng.standard_normal((image_batch * length, latent_dim)))}
     seconds = {}
     for name, (net, x) in nets.items():
-        x = tf.constant(x, tf.float32)
+        x, gradients = tf.constant(x, tf.float32), weight_gradients(net)
 
-        @tf.function
-        def forward_backward(x, net=net):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = tf.reduce_mean(net(x, training=True))
-            return tape.gradient(y, [x] + net.trainable_variables)[0]
+        def run():
+            return [g.numpy() for g in gradients(x)]
 
-        forward_backward(x), forward_backward(x)  # trace, warm up
+        run(), run()  # trace, warm up
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            forward_backward(x).numpy()
+            run()
             times.append(time.perf_counter() - start)
         seconds[name] = statistics.median(times)
     return seconds
