@@ -549,6 +549,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             name="frames16", num_characters=NUM_COMBINATIONS, num_test_characters=296, num_frames=16,
             description="The default characters (1000 train / 296 test) at 16 frames a video."),
         SyntheticSpritesConfig(
+            name="small16", num_characters=108, num_test_characters=28, num_frames=16,
+            description="The small characters (80 train / 28 test) at 16 frames a video, for "
+                        "quick runs of MoCoGAN's 16-frame clips."),
+        SyntheticSpritesConfig(
             name="tiny16", num_characters=12, num_test_characters=4, num_frames=16,
             description="The tiny characters (8 train / 4 test) at 16 frames a video, for tests."),
     ]

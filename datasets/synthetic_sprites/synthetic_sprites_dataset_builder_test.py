@@ -141,9 +141,9 @@ def test_eight_frame_drawing_is_unchanged():
 def test_sixteen_frame_configs():
     configs = {c.name: c for c in synthetic.Builder.BUILDER_CONFIGS}
     assert {name: c.num_frames for name, c in configs.items()} == {
-        "default": 8, "small": 8, "tiny": 8, "frames16": 16, "tiny16": 16}
+        "default": 8, "small": 8, "tiny": 8, "frames16": 16, "small16": 16, "tiny16": 16}
     # Same characters and splits as their 8-frame counterparts: only the length differs.
-    for short, long in (("default", "frames16"), ("tiny", "tiny16")):
+    for short, long in (("default", "frames16"), ("small", "small16"), ("tiny", "tiny16")):
         assert (configs[short].num_characters, configs[short].num_test_characters, configs[short].seed) == (
             configs[long].num_characters, configs[long].num_test_characters, configs[long].seed)
     assert synthetic.Builder(config="tiny16").info.features["video"].shape == (16, 64, 64, 3)
