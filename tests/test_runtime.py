@@ -1,4 +1,5 @@
-"""The allocator setting the commands apply: freed heap stays in the process for the next step."""
+"""The runtime settings the commands apply: the allocator (freed heap stays in the process for the
+next step) and oneDNN on every x86 CPU unless the user chose otherwise."""
 
 import os
 import platform
