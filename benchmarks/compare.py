@@ -24,8 +24,8 @@ rjkeras' s/step over PyTorch's s/iteration (below 1: faster).
 
 `--networks` also times each GAN setting's networks alone, forward + backward of their output's
 mean inside one `tf.function` (the weights' gradients, as the reference's), on the reference's
-inputs: D_V on the video batch, D_I and G_I on image batch x clip length frames (latents for G_I). Compare figures from one run only: hosts
-differ by 2x from one day to the next.
+inputs: D_V on the video batch, D_I and G_I on image batch x clip length frames (latents for
+G_I). Compare figures from one run only: hosts differ by 2x from one day to the next.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def test_compare_times_each_gan_network_alone(tmp_path):
 def test_a_network_alone_is_timed_on_its_weights_gradients_as_the_reference_times_it():
     """`net(x).mean().backward()` in the reference computes every weight's gradient and not the
     input's; an earlier timing returned the input's alone, so that the tf.function pruned the
-    weights' (D_V at 64x64 then read 643 ms where its weights' gradients take 960)."""
+    weights' (D_V at 64x64 then read 643 ms where its weights' gradients take 963)."""
     import importlib.util
 
     import numpy as np
