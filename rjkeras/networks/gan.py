@@ -304,8 +304,8 @@ def temporal_taps_conv(x, kernel, spatial_strides=(1, 1)):
             d_kernel = tf.stack([tf.raw_ops.Conv2DBackpropFilter(
                 input=frames(k), filter_sizes=tf.shape(tap), out_backprop=dy, strides=strides,
                 padding="VALID") for k, tap in enumerate(kernels)])
-            # Tap k's frames are x[:, k:k + steps]: its input gradient lands k frames in.
             steps_shape = tf.concat([[batch, steps], shape[2:]], 0)  # (B, T_out, H, W, C)
+            # Tap k's frames are x[:, k:k + steps]: its input gradient lands k frames in.
             d_x = tf.add_n([tf.pad(tf.reshape(tf.raw_ops.Conv2DBackpropInput(
                 input_sizes=frame_shape, filter=tap, out_backprop=dy, strides=strides,
                 padding="VALID"), steps_shape),
