@@ -22,10 +22,14 @@ The GAN settings time MoCoGAN, RJGAN and RMoCoGAN (the same networks, other late
 MoCoGAN alone, whose categories the others lack); the DSA settings DSA and RJVAE. "ratio" is
 rjkeras' s/step over PyTorch's s/iteration (below 1: faster).
 
-`--networks` also times each GAN setting's networks alone, forward + backward of their output's
+`--networks` also times each setting's networks alone, forward + backward of their output's
 mean inside one `tf.function` (the weights' gradients, as the reference's), on the reference's
-inputs: D_V on the video batch, D_I and G_I on image batch x clip length frames (latents for
-G_I). Compare figures from one run only: hosts differ by 2x from one day to the next.
+inputs. GAN settings: D_V on the video batch, D_I and G_I on image batch x clip length frames
+(latents for G_I). DSA settings: the frame encoder E on batch x frames frames, the bi-LSTM
+q(f | x_1:T) and the frame posterior q(z_t | x_t) on those frames' features, the prior LSTM
+p(z_t | z_<t) on the frame latents, the decoder D on batch x frames latents [f, z_t]; the
+PyTorch side of these is `torch_vae_networks.py`, which takes the reference's own modules.
+Compare figures from one run only: hosts differ by 2x from one day to the next.
 """
 
 from __future__ import annotations
@@ -72,7 +76,8 @@ def define_flags() -> None:
     flags.DEFINE_integer("steps", None, "Timed steps per model (benchmark.py's default if unset).")
     flags.DEFINE_integer("iters", 5, "Timed iterations of the PyTorch reference.")
     flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
-    flags.DEFINE_bool("networks", False, "Also time D_V, D_I and G_I alone at each GAN setting's shapes.")
+    flags.DEFINE_bool("networks", False, "Also time each network alone at each setting's shapes "
+                      "(D_V, D_I, G_I; the VAEs' E, q(f), q(z_t), p(z_t), D).")
     flags.DEFINE_string("network_worker", None, "Internal: time one setting's networks in this process.")
 
 
@@ -80,7 +85,26 @@ def define_flags() -> None:
 # categories (its GAN table; D_V's temporal padding follows from the clip length here).
 NETWORK_SHAPES = {"mocogan_i": (64, 64, 10, 3, 16, 6), "mocogan_ii": (64, 64, 16, 16, 16, 0),
                   "sprites_paper": (64, 64, 16, 16, 8, 0), "sprites_small": (32, 32, 16, 8, 8, 0)}
-NETWORKS = ("D_V", "D_I", "G_I")
+# The reference's VAE settings: image size, batch, frames, f, z, hidden, conv channels, features.
+VAE_NETWORK_SHAPES = {"dsa": (64, 25, 8, 256, 32, 512, 256, 2048),
+                      "dsa_small": (32, 16, 8, 32, 32, 128, 32, 256)}
+TORCH_VAE_NETWORKS = os.path.join(HERE, "torch_vae_networks.py")
+
+
+def has_networks(setting: str) -> bool:
+    return setting in NETWORK_SHAPES or setting in VAE_NETWORK_SHAPES
+
+
+def network_inputs(setting: str) -> dict[str, str]:
+    """Each network's input at the setting's shapes, as the tables print it."""
+    if setting in VAE_NETWORK_SHAPES:
+        size, batch, frames, f, z, _, _, features = VAE_NETWORK_SHAPES[setting]
+        return {"E": f"{batch * frames}x{size}x{size}", "q(f)": f"{batch}x{frames}x{features} features",
+                "q(z_t)": f"{batch}x{frames}x{features} features", "p(z_t)": f"{batch}x{frames}x{z} latents",
+                "D": f"{batch * frames} latents of {f + z}"}
+    size, _, image_batch, video_batch, length, _ = NETWORK_SHAPES[setting]
+    return {"D_V": f"{video_batch}x{length}x{size}x{size}", "D_I": f"{image_batch * length}x{size}x{size}",
+            "G_I": f"{image_batch * length} latents"}
 
 
 def _say(message: str) -> None:
@@ -113,7 +137,21 @@ def run_reference(python: str, setting: str, scratch: str) -> dict | None:
         return None
     with open(out) as f:
         rows = json.load(f)
+    if rows and FLAGS.networks and setting in VAE_NETWORK_SHAPES:
+        rows[0].update(run_reference_vae_networks(python, setting, scratch))
     return rows[0] if rows else None
+
+
+def run_reference_vae_networks(python: str, setting: str, scratch: str) -> dict:
+    """The reference's VAE networks alone (it times only the GANs'), by `torch_vae_networks.py`."""
+    out = os.path.join(scratch, f"torch_networks_{setting}.json")
+    result = subprocess.run([python, TORCH_VAE_NETWORKS, f"--reference={FLAGS.reference}",
+                             f"--setting={setting}", f"--json={out}"], capture_output=True, text=True)
+    if result.returncode or not os.path.exists(out):
+        _say(f"  PyTorch networks {setting}: failed\n{result.stderr[-2000:]}")
+        return {}
+    with open(out) as f:
+        return json.load(f)
 
 
 def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict]:
@@ -141,7 +179,9 @@ def weight_gradients(net):
     @tf.function
     def gradients(x):
         with tf.GradientTape() as tape:
-            y = tf.reduce_mean(net(x, training=True))
+            # A Gaussian head's (loc, scale): the mean over both, as the reference's one output.
+            outputs = tf.nest.flatten(net(x, training=True))
+            y = tf.add_n([tf.reduce_mean(o) for o in outputs]) / len(outputs)
         return tape.gradient(y, net.trainable_variables)
 
     return gradients
@@ -153,20 +193,13 @@ def time_networks(setting: str, repeats: int = 5) -> dict[str, float]:
     import numpy as np
     import tensorflow as tf
 
-    from rjkeras.networks import gan
-
-    size, width, image_batch, video_batch, length, categories = NETWORK_SHAPES[setting]
-    latent_dim = 60 + categories  # the reference's: z_C 50 + z_M 10 (+ the one-hot z_A)
     rng = np.random.default_rng(0)
-    nets = {"D_V": (gan.video_discriminator(length, size, ndf=width, num_categories=categories),
-                    rng.uniform(-1, 1, (video_batch, length, size, size, 3))),
-            "D_I": (gan.image_discriminator(size, ndf=width),
-                    rng.uniform(-1, 1, (image_batch * length, size, size, 3))),
-            "G_I": (gan.image_generator(latent_dim, size, ngf=width),
-                    rng.standard_normal((image_batch * length, latent_dim)))}
+    nets = vae_networks(setting, rng) if setting in VAE_NETWORK_SHAPES else gan_networks(setting, rng)
     seconds = {}
     for name, (net, x) in nets.items():
-        x, gradients = tf.constant(x, tf.float32), weight_gradients(net)
+        x = tf.constant(x, tf.float32)
+        net(x)  # builds a layer's weights outside the tf.function
+        gradients = weight_gradients(net)
 
         def run():
             return [g.numpy() for g in gradients(x)]
@@ -179,6 +212,34 @@ def time_networks(setting: str, repeats: int = 5) -> dict[str, float]:
             times.append(time.perf_counter() - start)
         seconds[name] = statistics.median(times)
     return seconds
+
+
+def gan_networks(setting: str, rng) -> dict:
+    """name -> (network, input) at a GAN setting's shapes."""
+    from rjkeras.networks import gan
+
+    size, width, image_batch, video_batch, length, categories = NETWORK_SHAPES[setting]
+    latent_dim = 60 + categories  # the reference's: z_C 50 + z_M 10 (+ the one-hot z_A)
+    return {"D_V": (gan.video_discriminator(length, size, ndf=width, num_categories=categories),
+                    rng.uniform(-1, 1, (video_batch, length, size, size, 3))),
+            "D_I": (gan.image_discriminator(size, ndf=width),
+                    rng.uniform(-1, 1, (image_batch * length, size, size, 3))),
+            "G_I": (gan.image_generator(latent_dim, size, ngf=width),
+                    rng.standard_normal((image_batch * length, latent_dim)))}
+
+
+def vae_networks(setting: str, rng) -> dict:
+    """name -> (network, input) at a DSA setting's shapes: DSA's networks (RJVAE's are the same
+    but for its decoder's input, mu + delta_t of the summary's size, where DSA's is [f, z_t])."""
+    from rjkeras.networks import vae
+
+    size, batch, frames, f, z, hidden, conv, features = VAE_NETWORK_SHAPES[setting]
+    feature_input = rng.standard_normal((batch, frames, features))
+    return {"E": (vae.frame_encoder(size, conv, features), rng.uniform(-1, 1, (batch * frames, size, size, 3))),
+            "q(f)": (vae.SequencePosterior(f, hidden), feature_input),
+            "q(z_t)": (vae.FramePosterior(z, hidden), feature_input),
+            "p(z_t)": (vae.LSTMPrior(z, hidden), rng.standard_normal((batch, frames, z))),
+            "D": (vae.frame_decoder(f + z, size, conv, features), rng.standard_normal((batch * frames, f + z)))}
 
 
 def run_rjkeras_networks(setting: str, scratch: str) -> dict[str, float]:
@@ -202,11 +263,9 @@ def networks_markdown(rows: list[dict]) -> str:
 
 
 def network_rows(setting: str, ours: dict[str, float], theirs: dict | None) -> list[dict]:
-    size, _, image_batch, video_batch, length, _ = NETWORK_SHAPES[setting]
-    inputs = {"D_V": f"{video_batch}x{length}x{size}x{size}", "D_I": f"{image_batch * length}x{size}x{size}",
-              "G_I": f"{image_batch * length} latents"}
+    inputs = network_inputs(setting)
     rows = []
-    for name in NETWORKS:
+    for name in inputs:
         if name in ours:
             row = {"setting": setting, "network": name, "input": inputs[name], "rjkeras_s": ours[name]}
             if theirs and f"{name}_fwd_bwd_s" in theirs:
@@ -266,7 +325,7 @@ def main(argv):
                     rows.append(row)
                     _say(f"[{setting}] {model}: rjkeras {row['rjkeras_s']:.3f} s/step"
                          + (f", PyTorch {theirs['median_s']:.3f} s/it" if theirs else ""))
-                if FLAGS.networks and setting in NETWORK_SHAPES:
+                if FLAGS.networks and has_networks(setting):
                     _say(f"[{setting}] rjkeras networks alone")
                     net_rows += network_rows(setting, run_rjkeras_networks(setting, scratch), theirs)
     except UserError as e:

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks",
                       "benchmark.py")
 
@@ -98,20 +100,67 @@ def test_compare_times_each_gan_network_alone(tmp_path):
     assert set(seconds) == {"D_V", "D_I", "G_I"} and all(s > 0 for s in seconds.values())
 
 
+def _compare_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare", COMPARE)
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    return compare
+
+
+def test_compare_times_each_vae_network_alone_on_every_weight(monkeypatch):
+    """The VAEs' networks alone (E, q(f), q(z_t), p(z_t), D), at a tiny DSA setting: each timed,
+    each with a gradient for every weight (the Gaussian heads' two outputs both in the mean)."""
+    import numpy as np
+    import tensorflow as tf
+
+    compare = _compare_module()
+    # image size 16, batch 2, 3 frames, f 4, z 3, hidden 5, conv channels 4, features 6
+    monkeypatch.setitem(compare.VAE_NETWORK_SHAPES, "dsa_tiny", (16, 2, 3, 4, 3, 5, 4, 6))
+    nets = compare.vae_networks("dsa_tiny", np.random.default_rng(0))
+    assert set(nets) == set(compare.network_inputs("dsa_tiny")) == {"E", "q(f)", "q(z_t)", "p(z_t)", "D"}
+    for name, (net, x) in nets.items():
+        x = tf.constant(x, tf.float32)
+        net(x)
+        grads = compare.weight_gradients(net)(x)
+        assert len(grads) == len(net.trainable_variables) > 0, name
+        assert all(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads), name
+    seconds = compare.time_networks("dsa_tiny", repeats=1)
+    assert set(seconds) == set(nets) and all(s > 0 for s in seconds.values())
+
+
+TORCH_PYTHON = os.path.expanduser("~/torchenv/bin/python")
+REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(SCRIPT))), "shared", "bench",
+                         "pytorch_reference.py")
+
+
+def test_the_torch_side_times_the_reference_vae_modules(tmp_path):
+    """Where torch and the shared reference are at hand (a developer's machine, not CI): the
+    driver finds the reference's own modules and times each network at its input shape."""
+    if not (os.path.exists(TORCH_PYTHON) and os.path.exists(REFERENCE)):
+        pytest.skip(f"needs {TORCH_PYTHON} with torch and {REFERENCE}")
+    output = tmp_path / "torch.json"
+    result = subprocess.run([TORCH_PYTHON, os.path.join(os.path.dirname(SCRIPT), "torch_vae_networks.py"),
+                             f"--reference={REFERENCE}", "--setting=dsa_small", f"--json={output}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    times = json.loads(output.read_text())
+    assert {k[:-len("_fwd_bwd_s")] for k in times if k.endswith("_fwd_bwd_s")} == {
+        "E", "q(f)", "q(z_t)", "p(z_t)", "D"}
+    assert times["E_input"] == [128, 3, 32, 32] and times["D_input"] == [128, 64]
+
+
 def test_a_network_alone_is_timed_on_its_weights_gradients_as_the_reference_times_it():
     """`net(x).mean().backward()` in the reference computes every weight's gradient and not the
     input's; an earlier timing returned the input's alone, so that the tf.function pruned the
     weights' (D_V at 64x64 then read 643 ms where its weights' gradients take 963)."""
-    import importlib.util
-
     import numpy as np
     import tensorflow as tf
 
     from rjkeras.networks import gan
 
-    spec = importlib.util.spec_from_file_location("compare", COMPARE)
-    compare = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compare)
+    compare = _compare_module()
     net = gan.image_discriminator(16, ndf=4)
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)), tf.float32)
     gradients = compare.weight_gradients(net)

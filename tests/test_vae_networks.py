@@ -1,0 +1,93 @@
+"""The VAEs' LSTMs: `ProjectedLSTM` computes what Keras' LSTM computes, and reads its checkpoints."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+
+from rjkeras.networks import vae
+
+BATCH, STEPS, FEATURES, UNITS = 3, 5, 7, 6
+
+
+def _same_weights(new, old, rng):
+    """Weights of O(1) in both layers: a wrong gate order or time order moves outputs by O(0.1)."""
+    for a, b in zip(new.weights, old.weights):
+        value = rng.uniform(-1, 1, a.shape).astype("float32")
+        a.assign(value), b.assign(value)
+
+
+def _outputs_and_gradients(layer, x):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        # A weighted sum, so that each output's place in time and units counts.
+        loss = tf.reduce_sum(y * tf.reshape(tf.range(tf.size(y), dtype=y.dtype), tf.shape(y)))
+    return y, tape.gradient(loss, [x] + layer.trainable_weights)
+
+
+# (go_backwards, return_sequences, bidirectional); a Bidirectional runs its own backward copy.
+@pytest.mark.parametrize("go_backwards, return_sequences, bidirectional", [
+    (False, False, False), (False, True, False), (True, False, False), (True, True, False),
+    (False, False, True), (False, True, True)])
+def test_projected_lstm_gives_keras_lstm_outputs_and_gradients(go_backwards, return_sequences, bidirectional):
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.standard_normal((BATCH, STEPS, FEATURES)), tf.float32)
+
+    def make(cls):
+        lstm = cls(UNITS, return_sequences=return_sequences, go_backwards=go_backwards)
+        return layers.Bidirectional(lstm, merge_mode="concat") if bidirectional else lstm
+
+    new, old = make(vae.ProjectedLSTM), make(layers.LSTM)
+    new(x), old(x)
+    _same_weights(new, old, rng)
+    y_new, g_new = _outputs_and_gradients(new, x)
+    y_old, g_old = _outputs_and_gradients(old, x)
+    assert float(tf.math.reduce_std(y_old)) > 0.1  # magnitudes where a mix-up would show
+    np.testing.assert_allclose(y_new.numpy(), y_old.numpy(), rtol=1e-5, atol=1e-5)
+    assert len(g_new) == len(g_old) == 1 + len(old.trainable_weights)
+    for a, b in zip(g_new, g_old):
+        scale = float(tf.reduce_max(tf.abs(b)))
+        assert scale > 0
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_projected_lstm_restores_a_keras_lstm_checkpoint(tmp_path):
+    """Checkpoints written before `ProjectedLSTM` (plain Keras LSTMs) restore into it unchanged."""
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.standard_normal((BATCH, STEPS, FEATURES)), tf.float32)
+    old = layers.Bidirectional(layers.LSTM(UNITS), merge_mode="concat")
+    old(x)
+    path = tf.train.Checkpoint(rnn=old).save(str(tmp_path / "ckpt"))
+    new = layers.Bidirectional(vae.ProjectedLSTM(UNITS), merge_mode="concat")
+    new(x)
+    tf.train.Checkpoint(rnn=new).restore(path).assert_consumed()
+    np.testing.assert_allclose(new(x).numpy(), old(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_an_unknown_number_of_steps_takes_keras_loop():
+    """A signature without a static T (as a SavedModel's may be) still runs, by Keras' own loop."""
+    lstm = vae.ProjectedLSTM(UNITS, return_sequences=True)
+    fn = tf.function(lstm, input_signature=[tf.TensorSpec([None, None, FEATURES], tf.float32)])
+    y = fn(tf.ones([2, 4, FEATURES]))
+    assert y.shape == (2, 4, UNITS)
+
+
+def test_with_a_gpu_keras_path_runs_so_cudnn_can(monkeypatch):
+    """On a GPU the layer hands over to `layers.LSTM`'s own path, which picks cuDNN's fused kernel."""
+    calls = []
+    real = layers.LSTM.inner_loop
+
+    def keras_loop(self, *args, **kwargs):
+        calls.append(self.name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(layers.LSTM, "inner_loop", keras_loop)
+    lstm = vae.ProjectedLSTM(UNITS, name="projected")
+    x = tf.ones([2, STEPS, FEATURES])
+    lstm(x)
+    assert calls == []
+    monkeypatch.setattr(tf.config, "list_logical_devices",
+                        lambda kind=None: ["/device:GPU:0"] if kind == "GPU" else [])
+    lstm(x)
+    assert calls == ["projected"]
