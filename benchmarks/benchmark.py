@@ -80,7 +80,8 @@ def define_flags() -> None:
                       "none: the default strategy.")
     flags.DEFINE_integer("pipeline_batches", 100, "Batches timed of the input pipeline; 0 skips it.")
     flags.DEFINE_integer("pipeline_warmup", 3, "Untimed batches of the input pipeline before timing.")
-    flags.DEFINE_bool("flops", True, "Count the float operations of a train step (TensorFlow's profiler).")
+    flags.DEFINE_bool("flops", True, "Count the float operations of a train step (TensorFlow's "
+                      "profiler), beside the worker's float32 matmul rate.")
     flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
     flags.DEFINE_list("commands", ["evaluate", "export"], "Commands whose peak memory is measured on each "
                       "model's saved work dir (evaluate, export); empty: none.")
@@ -196,6 +197,27 @@ def _train_step_flops(model, strategy, element_spec) -> float | None:
     return float(profile.total_float_ops) or None
 
 
+MATMUL_SIZE = 2048
+
+
+def matmul_gflop_per_s(size: int = MATMUL_SIZE, repeats: int = 5) -> float:
+    """This process's float32 matmul rate (best of `repeats` size x size products, in one
+    `tf.function`): about the most this CPU gives TensorFlow in float32, so a step's GFLOP/s
+    over it says how much of the CPU the step uses (its convolutions, on smaller operands, run
+    below it)."""
+    import tensorflow as tf
+
+    a = tf.random.normal([size, size], seed=0)
+    product = tf.function(lambda: tf.reduce_sum(tf.matmul(a, a)))
+    product().numpy()  # traced and warmed
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product().numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best / 1e9
+
+
 def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int, strategy_name: str,
                  count_flops: bool, workdir: str | None = None, judge_dir: str | None = None) -> dict:
     import numpy as np
@@ -217,6 +239,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
     _say(f"[{name}] built in {build_s:.1f} s: {params / 1e6:.2f} M parameters, batch {batch}, "
          f"{length} frames of {d.image_size}x{d.image_size}, {replicas} replica(s)")
 
+    matmul = matmul_gflop_per_s() if count_flops else None  # before the step's threads are busy
     inputs, frames_per_step = synthetic_batch(config)
     # One batch, cached: each step gets the same tensors without a copy.
     dataset = batched_dataset(inputs)
@@ -282,6 +305,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
         "frames_per_s": frames_per_step / median,  # real frames consumed (GANs: D_I's + D_V's)
         "gflop_per_step": flops / 1e9 if flops else None,
         "gflop_per_s": flops / 1e9 / median if flops else None,
+        "matmul_gflop_per_s": matmul,
         "final_loss": loss,
         "peak_rss_mib": peak_rss_mib(),  # before the work dir is saved: training's own peak
     }
@@ -486,6 +510,13 @@ def _fmt(value, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def _matmul_share(result: dict) -> float | None:
+    """The step's GFLOP/s as a percentage of the same worker's matmul rate."""
+    if not result.get("gflop_per_s") or not result.get("matmul_gflop_per_s"):
+        return None
+    return 100 * result["gflop_per_s"] / result["matmul_gflop_per_s"]
+
+
 def markdown(results: list[dict], pipeline: dict | None, meta: dict, commands: list[dict] = ()) -> str:
     lines = [f"Train steps ({meta['size']} size, strategy {meta['strategy']}, synthetic in-memory "
              f"batches; median of {meta['steps']} timed steps in blocks of {meta['block']} after "
@@ -493,8 +524,8 @@ def markdown(results: list[dict], pipeline: dict | None, meta: dict, commands: l
              f"Keras {meta['keras']}):", "",
              "| model | params (M) | batch x frames x size | s/step (median) | min-max s/step | "
              "CPU s/step | others' cores | steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | "
-             "first step s (trace + run) | peak RSS (MiB) |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "% of matmul's GFLOP/s | first step s (trace + run) | peak RSS (MiB) |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r['model']} | {r['params'] / 1e6:.2f} | {r['batch_size']} x {r['num_frames']} x "
@@ -502,7 +533,8 @@ def markdown(results: list[dict], pipeline: dict | None, meta: dict, commands: l
             f"{r['s_per_step_max']:.4g} | {r['cpu_s_per_step']:.4g} | "
             f"{_fmt(r['others_cores'], '.2f')} | {r['steps_per_s']:.4g} | {r['videos_per_s']:.4g} | "
             f"{r['frames_per_s']:.4g} | {_fmt(r['gflop_per_step'], '.4g')} | "
-            f"{_fmt(r['gflop_per_s'], '.4g')} | {_fmt(r['warmup_s'][0] if r['warmup_s'] else None, '.2f')} | "
+            f"{_fmt(r['gflop_per_s'], '.4g')} | {_fmt(_matmul_share(r), '.0f')} | "
+            f"{_fmt(r['warmup_s'][0] if r['warmup_s'] else None, '.2f')} | "
             f"{r['peak_rss_mib']:.0f} |")
     if pipeline:
         p = pipeline

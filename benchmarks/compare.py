@@ -20,7 +20,10 @@ its median s/step and peak resident memory). Settings, as the reference names th
 
 The GAN settings time MoCoGAN, RJGAN and RMoCoGAN (the same networks, other latents; mocogan_i
 MoCoGAN alone, whose categories the others lack); the DSA settings DSA and RJVAE. "ratio" is
-rjkeras' s/step over PyTorch's s/iteration (below 1: faster).
+rjkeras' s/step over PyTorch's s/iteration (below 1: faster). "% of matmul": the step's GFLOP
+(TensorFlow's count of rjkeras' step; the reference runs the same layers) per second of each
+side, over TensorFlow's float32 rate on a 2048x2048 matmul in rjkeras' worker: how much of the
+CPU each framework's step uses, and so how far from the ceiling a ratio stands.
 
 `--networks` also times each setting's networks alone, forward + backward of their output's
 mean inside one `tf.function` (the weights' gradients, as the reference's), on the reference's
@@ -157,7 +160,7 @@ def run_reference_vae_networks(python: str, setting: str, scratch: str) -> dict:
 def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict]:
     out = os.path.join(scratch, f"rjkeras_{setting}.json")
     command = [sys.executable, os.path.join(HERE, "benchmark.py"), f"--models={','.join(models)}",
-               "--pipeline_batches=0", "--commands=", "--noflops", f"--json={out}",
+               "--pipeline_batches=0", "--commands=", f"--json={out}",
                *SETTINGS[setting][1]]
     command += [f"--steps={FLAGS.steps}"] if FLAGS.steps else []
     result = subprocess.run(command, capture_output=True, text=True)
@@ -274,15 +277,33 @@ def network_rows(setting: str, ours: dict[str, float], theirs: dict | None) -> l
     return rows
 
 
+def matmul_share(row: dict, seconds: float | None) -> float | None:
+    """Percent of the worker's float32 matmul rate that a step of `seconds` reaches on the step's
+    GFLOP (TensorFlow's count of rjkeras' step; the reference runs the same layers)."""
+    if not seconds or not row.get("gflop_per_step") or not row.get("matmul_gflop_per_s"):
+        return None
+    return 100 * row["gflop_per_step"] / seconds / row["matmul_gflop_per_s"]
+
+
 def markdown(rows: list[dict], why_no_torch: str | None) -> str:
-    lines = ["| setting | model | rjkeras s/step | PyTorch s/it | ratio | rjkeras peak MiB | PyTorch peak MiB |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| setting | model | rjkeras s/step | PyTorch s/it | ratio | rjkeras peak MiB | "
+             "PyTorch peak MiB | GFLOP/step | rjkeras % of matmul | PyTorch % of matmul |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def fmt(value, spec):
+        return "n/a" if value is None else format(value, spec)
+
     for r in rows:
         torch_s, torch_mib = r.get("torch_s"), r.get("torch_peak_mib")
         ratio = f"{r['rjkeras_s'] / torch_s:.2f}" if torch_s else "n/a"
-        lines.append(f"| {r['setting']} | {r['model']} | {r['rjkeras_s']:.3f} | "
-                     f"{f'{torch_s:.3f}' if torch_s else 'n/a'} | {ratio} | {r['rjkeras_peak_mib']:.0f} | "
-                     f"{f'{torch_mib:.0f}' if torch_mib else 'n/a'} |")
+        lines.append(f"| {r['setting']} | {r['model']} | {r['rjkeras_s']:.3f} | {fmt(torch_s, '.3f')} | "
+                     f"{ratio} | {r['rjkeras_peak_mib']:.0f} | {fmt(torch_mib, '.0f')} | "
+                     f"{fmt(r.get('gflop_per_step'), '.3g')} | "
+                     f"{fmt(matmul_share(r, r['rjkeras_s']), '.0f')} | {fmt(matmul_share(r, torch_s), '.0f')} |")
+    if any(r.get("matmul_gflop_per_s") for r in rows):
+        lines.append("\n% of matmul: the step's GFLOP per second over TensorFlow's float32 rate on a "
+                     "2048x2048 matmul in the same worker (about the most this CPU gives), for "
+                     "rjkeras' step time and for PyTorch's on the same GFLOP.")
     if why_no_torch:
         lines.append(f"\nPyTorch side not measured: {why_no_torch}.")
     return "\n".join(lines)
@@ -319,7 +340,9 @@ def main(argv):
                     if model not in ours:
                         continue
                     row = {"setting": setting, "model": model, "rjkeras_s": ours[model]["s_per_step"],
-                           "rjkeras_peak_mib": ours[model]["peak_rss_mib"]}
+                           "rjkeras_peak_mib": ours[model]["peak_rss_mib"],
+                           "gflop_per_step": ours[model].get("gflop_per_step"),
+                           "matmul_gflop_per_s": ours[model].get("matmul_gflop_per_s")}
                     if theirs:
                         row.update(torch_s=theirs["median_s"], torch_peak_mib=theirs["peak_rss_mib"])
                     rows.append(row)

@@ -51,6 +51,10 @@ def test_tiny_benchmark_reports_every_model(tmp_path):
     assert [r["model"] for r in report["models"]] == ["rjvae", "dsa", "rjgan", "image_gan"]
     for r in report["models"]:
         assert r["timed_steps"] == 2 and r["steps_per_s"] > 0 and r["params"] > 0
+        # The step's FLOP rate beside the worker's matmul rate, as a share of it.
+        assert r["gflop_per_step"] > 0 and r["matmul_gflop_per_s"] > 0
+        share = float(rows[r["model"]]["% of matmul's GFLOP/s"])
+        assert share == pytest.approx(100 * r["gflop_per_s"] / r["matmul_gflop_per_s"], abs=0.5)
     assert report["input_pipeline"]["videos_per_s"] > 0
 
     # Peak memory of training, evaluation and export: in the table and in the JSON.
@@ -79,6 +83,8 @@ def test_compare_without_torch_times_rjkeras_and_says_why(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     row = _table_rows(result.stdout)["dsa_small"]
     assert row["model"] == "dsa" and float(row["rjkeras s/step"]) > 0 and row["ratio"] == "n/a"
+    assert float(row["GFLOP/step"]) > 0 and float(row["rjkeras % of matmul"]) > 0
+    assert row["PyTorch % of matmul"] == "n/a"
     assert "PyTorch side not measured: --torch_python is empty" in result.stdout
     saved = json.loads(output.read_text())
     assert [r["model"] for r in saved["rows"]] == ["dsa"] and saved["torch_skipped"]
@@ -167,3 +173,14 @@ def test_a_network_alone_is_timed_on_its_weights_gradients_as_the_reference_time
     grads = gradients(x)
     assert len(grads) == len(net.trainable_variables)
     assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+
+
+def test_the_share_of_the_matmul_rate_is_the_steps_flop_rate_over_it():
+    """30 GFLOP in 0.2 s on a 300 GFLOP/s matmul: 50%; PyTorch's 0.3 s on the same work: 33%."""
+    compare = _compare_module()
+    row = {"setting": "s", "model": "m", "rjkeras_s": 0.2, "rjkeras_peak_mib": 1000.0, "torch_s": 0.3,
+           "torch_peak_mib": 500.0, "gflop_per_step": 30.0, "matmul_gflop_per_s": 300.0}
+    assert compare.matmul_share(row, 0.2) == pytest.approx(50.0)
+    cells = [c.strip() for c in compare.markdown([row], None).splitlines()[2].strip("|").split("|")]
+    assert cells[-3:] == ["30", "50", "33"]
+    assert compare.matmul_share({**row, "gflop_per_step": None}, 0.2) is None
