@@ -411,38 +411,113 @@ def _relative_error(want, got):
     return float(np.abs(want - got).max() / np.abs(want).max())
 
 
+def _conv3d(x, kernel, strides, padding, spatial=((0, 0), (0, 0))):
+    """TensorFlow's own Conv3D of x with `padding` zero frames before and after (and `spatial`
+    zeros around each frame)."""
+    x = tf.pad(x, [[0, 0], list(padding), list(spatial[0]), list(spatial[1]), [0, 0]])
+    return tf.nn.conv3d(x, kernel, (1, 1, *strides, 1), "VALID")
+
+
+def _conv_and_gradients(convolve, x, kernel, upstream, dtype):
+    """convolve(x, kernel)'s output and its input and kernel gradients for `upstream`."""
+    x, kernel = tf.constant(x, dtype), tf.constant(kernel, dtype)
+    with tf.GradientTape() as tape:
+        tape.watch([x, kernel])
+        y = convolve(x, kernel)
+    grads = tape.gradient(y, [x, kernel], output_gradients=tf.constant(upstream, dtype))
+    return [y.numpy()] + [g.numpy() for g in grads]
+
+
 @PRESET_D_V_SHAPES
 def test_the_conv2d_taps_are_a_float64_conv3d_layer_by_layer(num_frames, image_size, ndf, categories):
     # Each of D_V's convs at the presets' shapes, computed in float32 by the CPU's Conv2D taps and
     # by TensorFlow's own Conv3D: the output and the input and kernel gradients (for a random
-    # output gradient) against Conv3D in float64, within float32 round-off. Layer by layer,
-    # because the whole network's float32 gradients can miss a float64 computation by percents
-    # whatever computes the convs: an activation within round-off of 0 takes the other side of a
-    # LeakyReLU's kink (seen at 64x64: 3% on the input's gradient). Taps applied in the wrong
-    # temporal order miss by over 10%.
+    # output gradient) against Conv3D in float64 on the clip with the layer's zero frames,
+    # within float32 round-off. Layer by layer, because the whole network's float32 gradients
+    # can miss a float64 computation by percents whatever computes the convs: an activation
+    # within round-off of 0 takes the other side of a LeakyReLU's kink (seen at 64x64: 3% on
+    # the input's gradient). Taps applied in the wrong temporal order miss by over 10%.
     model = gan.video_discriminator(num_frames, image_size, ndf=ndf, num_categories=categories)
     rng = np.random.default_rng(1)
-    conv3d = lambda x, k, s: tf.nn.conv3d(x, k, (1, 1, *s, 1), "VALID")  # noqa: E731
     for layer in [layer for layer in model.layers if isinstance(layer, gan.VideoConv3D)]:
-        strides = layer.strides[1:]
+        time_padding, *spatial = layer.zero_padding
         x = rng.uniform(-1, 1, (2,) + tuple(layer.input.shape[1:]))
         kernel = layer.kernel.numpy().astype("float64")
         upstream = rng.standard_normal((2,) + tuple(layer.output.shape[1:]))
-
-        def run(convolve, dtype, kernel=kernel):
-            x_, kernel_ = tf.constant(x, dtype), tf.constant(kernel, dtype)
-            with tf.GradientTape() as tape:
-                tape.watch([x_, kernel_])
-                y = convolve(x_, kernel_, strides)
-            grads = tape.gradient(y, [x_, kernel_], output_gradients=tf.constant(upstream, dtype))
-            return [y.numpy()] + [g.numpy() for g in grads]
-
-        want = run(conv3d, tf.float64)
-        for name, convolve in {"conv2d_taps": gan.temporal_taps_conv, "conv3d": conv3d}.items():
-            for what, a, b in zip(("output", "d_input", "d_kernel"), want, run(convolve, tf.float32)):
+        formulations = {name: gan.VideoConv3D.from_config({**layer.get_config(), "formulation": name})
+                        for name in ("conv2d_taps", "conv3d")}
+        want = _conv_and_gradients(lambda x, k: _conv3d(x, k, layer.strides[1:], time_padding, spatial),
+                                   x, kernel, upstream, tf.float64)
+        for name, convolve in ((name, f.convolution_op) for name, f in formulations.items()):
+            got = _conv_and_gradients(convolve, x, kernel, upstream, tf.float32)
+            for what, a, b in zip(("output", "d_input", "d_kernel"), want, got):
                 assert _relative_error(a, b) < 1e-4, (layer.name, name, what)
-            wrong = run(convolve, tf.float32, kernel[::-1])
+            wrong = _conv_and_gradients(convolve, x, kernel[::-1], upstream, tf.float32)
             assert _relative_error(want[0], wrong[0]) > 0.1, (layer.name, name)
+
+
+@pytest.mark.parametrize("frames, padding", [
+    (8, (1, 1)), (8, (0, 1)), (8, (1, 0)), (5, (2, 1)), (5, (0, 3)), (5, (3, 3)),
+    (2, (1, 2)), (1, (1, 2)), (1, (3, 3))])  # short clips: taps that reach no real frame
+def test_the_taps_skip_zero_frames_exactly(frames, padding):
+    # The taps never convolve the zero frames: each tap's share lands on the output frames it
+    # reaches, and its gradient on the input frames it read. An offset off by one frame misses
+    # the float64 Conv3D of the padded clip by the size of the outputs themselves.
+    rng = np.random.default_rng(frames + 10 * sum(padding))
+    x = rng.uniform(-1, 1, (3, frames, 6, 6, 2))
+    kernel = rng.uniform(-1, 1, (4, 3, 3, 2, 5))
+    steps = frames + sum(padding) - 3
+    upstream = rng.standard_normal((3, steps, 2, 2, 5))
+    taps = lambda x, k: gan.temporal_taps_conv(x, k, (2, 2), padding)  # noqa: E731
+    want = _conv_and_gradients(lambda x, k: _conv3d(x, k, (2, 2), padding), x, kernel, upstream,
+                               tf.float64)
+    got = _conv_and_gradients(taps, x, kernel, upstream, tf.float64)
+    for what, a, b in zip(("output", "d_input", "d_kernel"), want, got):
+        assert a.shape == b.shape, what
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=what)
+    if padding[0] != padding[1]:  # the zero frames on the wrong side
+        flipped = gan.temporal_taps_conv(tf.constant(x), tf.constant(kernel), (2, 2), padding[::-1])
+        assert _relative_error(want[0], flipped.numpy()) > 0.1
+
+
+def test_the_taps_take_the_zero_frames_in_a_graph_of_unknown_length():
+    # With T unknown the taps cannot tell which reach real frames: they convolve the padded clip.
+    rng = np.random.default_rng(3)
+    x, kernel = rng.uniform(-1, 1, (2, 6, 6, 6, 2)), rng.uniform(-1, 1, (4, 2, 2, 2, 3))
+    taps = tf.function(lambda x: gan.temporal_taps_conv(x, tf.constant(kernel), (1, 1), (1, 2)),
+                       input_signature=[tf.TensorSpec([None, None, 6, 6, 2], tf.float64)])
+    want = _conv3d(tf.constant(x), kernel, (1, 1), (1, 2))
+    np.testing.assert_allclose(taps(tf.constant(x)), want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("size, zero_padding", [
+    (6, ((2, 1), (1, 1), (1, 1))),  # even sides, PyTorch's p1: the taps pad each frame ("SAME")
+    (5, ((2, 1), (1, 1), (1, 1))),  # odd sides: "SAME" would pad (1, 2); the taps concatenate zeros
+    (6, ((0, 0), (0, 1), (2, 0))),  # any other padding: concatenated
+    (6, ((0, 3), (0, 0), (0, 0)))])  # none in space: VALID frames
+def test_video_conv3d_pads_as_pytorch_in_either_formulation(size, zero_padding):
+    # The layer's zero padding is PyTorch's Conv3d padding, natively and as taps, whichever way
+    # the taps add it: outputs and both gradients equal a float64 Conv3D of the padded clip.
+    rng = np.random.default_rng(size + sum(map(sum, zero_padding)))
+    x = rng.uniform(-1, 1, (2, 5, size, size, 2))
+    kernel = rng.uniform(-1, 1, (4, 4, 4, 2, 3))
+    for formulation in ("conv3d", "conv2d_taps"):
+        layer = gan.VideoConv3D(3, 4, strides=(1, 2, 2), zero_padding=zero_padding,
+                                formulation=formulation)
+        want_shape = _conv3d(x, kernel, (2, 2), zero_padding[0], zero_padding[1:]).shape
+        assert layer.compute_output_shape((None,) + x.shape[1:]) == (None,) + tuple(want_shape[1:])
+        upstream = rng.standard_normal(want_shape)
+        want = _conv_and_gradients(lambda x, k: _conv3d(x, k, (2, 2), zero_padding[0], zero_padding[1:]),
+                                   x, kernel, upstream, tf.float64)
+        got = _conv_and_gradients(layer.convolution_op, x, kernel, upstream, tf.float64)
+        for what, a, b in zip(("output", "d_input", "d_kernel"), want, got):
+            np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=f"{formulation} {what}")
+        assert gan.VideoConv3D.from_config(layer.get_config()).zero_padding == zero_padding
+    layer = gan.VideoConv3D(3, 4, strides=(1, 2, 2), zero_padding=zero_padding)
+    built = layer(tf.constant(x, tf.float32))  # and as a Keras layer, its own kernel
+    assert built.shape == want_shape
+    with pytest.raises(ValueError, match="zero_padding"):
+        gan.VideoConv3D(3, 4, zero_padding=((4, 0), (0, 0), (0, 0)))
 
 
 @PRESET_D_V_SHAPES

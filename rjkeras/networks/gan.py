@@ -265,81 +265,134 @@ class ConcatZeroPadding3D(NoisyInput, layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
-def temporal_taps_conv(x, kernel, spatial_strides=(1, 1)):
-    """A VALID 3D convolution of stride (1, sh, sw) as a sum over its kt temporal taps of 2D ones.
+def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0),
+                       spatial_padding="VALID"):
+    """A 3D convolution of stride (1, sh, sw) as a sum of 2D ones over its temporal taps.
 
-    y[:, t] = sum_k conv2d(x[:, t + k], kernel[k]): each tap is one Conv2D over all
-    B x T_out frames at once, so only 2D kernels run (forward and backward), which are fast on
-    every CPU backend. Exactly Conv3D's arithmetic up to the order of the sums.
+    y[:, t] = sum_k conv2d(x_padded[:, t + k], kernel[k]), where x_padded is x with
+    `temporal_padding` zero frames before and after: each tap is one Conv2D over all the output
+    frames it reaches at once, so only 2D kernels run (forward and backward), which are fast on
+    every CPU backend. Exactly Conv3D's arithmetic on the zero-padded clip up to the order of
+    the sums.
+
+    The zero frames are never built nor convolved: tap k only sees the output frames whose
+    input frame t + k is a real one, and its sum is padded instead (D_V's 8-frame clips are
+    padded (1, 1) a layer, so 7-12% of its taps' work would be products with zeros).
 
     The gradient is written out (the backward Conv2Ds of each tap) so that only x is kept for
     it: autodiff would keep every tap's frames, a copy of x per tap (kt times the memory of the
     layer's input, held from the forward pass to the backward one).
 
     Args:
-      x: (B, T, H, W, C) videos, already padded.
+      x: (B, T, H, W, C) videos.
       kernel: (kt, kh, kw, C, F), Conv3D's layout.
+      temporal_padding: (before, after) zero frames, each less than kt.
+      spatial_padding: each frame's, as Conv2D's: "VALID" or "SAME".
     Returns:
-      (B, T - kt + 1, H', W', F).
+      (B, T + before + after - kt + 1, H', W', F).
     """
     strides = (1,) + tuple(spatial_strides) + (1,)
     taps = kernel.shape[0]
+    before, after = temporal_padding
+    if not (0 <= before < taps and 0 <= after < taps):
+        raise ValueError(f"temporal_padding must be less than the kernel's {taps} frames, "
+                         f"got {temporal_padding}")
+    if (before or after) and x.shape[1] is None:  # which taps reach a real frame needs T
+        parts = [_zeros_along(x, 1, before), x, _zeros_along(x, 1, after)]
+        return temporal_taps_conv(tf.concat([p for p in parts if p is not None], axis=1), kernel,
+                                  spatial_strides, spatial_padding=spatial_padding)
+    # Tap k reaches output frames [skip_k, T_out - cut_k), which read input frames from first_k on.
+    reach = [(max(0, before - k), max(0, k + after + 1 - taps)) for k in range(taps)]
+    first = [skip + k - before for k, (skip, _) in enumerate(reach)]
+    # Taps that reach no real frame (very short clips: 1 frame padded (1, 2)) add nothing.
+    live = [k for k in range(taps) if x.shape[1] is None
+            or x.shape[1] + before + after - taps + 1 - sum(reach[k]) > 0]
 
     @tf.custom_gradient
     def convolve(x, kernel):
         shape = tf.shape(x)
-        batch, steps = shape[0], shape[1] - taps + 1
-        frame_shape = tf.concat([[batch * steps], shape[2:]], 0)
+        batch, steps = shape[0], shape[1] + before + after - taps + 1  # output frames
 
-        def frames(k):  # x[:, k:k + steps] as B * T_out frames (a copy either way)
-            return tf.reshape(tf.slice(x, [0, k, 0, 0, 0], tf.stack([-1, steps, -1, -1, -1])),
-                              frame_shape)
+        def length(k):  # output (and input) frames of tap k
+            return steps - reach[k][0] - reach[k][1]
+
+        def frames(k):  # tap k's input frames as B * length(k) frames (a copy either way)
+            clip = tf.slice(x, [0, first[k], 0, 0, 0], tf.stack([-1, length(k), -1, -1, -1]))
+            return tf.reshape(clip, tf.concat([[batch * length(k)], shape[2:]], 0))
+
+        def in_time(k, y, pad):  # (B * length(k), ...) -> (B, length(k) + sum(pad), ...)
+            y = tf.reshape(y, tf.concat([[batch, length(k)], tf.shape(y)[1:]], 0))
+            return tf.pad(y, [[0, 0], pad, [0, 0], [0, 0], [0, 0]]) if any(pad) else y
 
         kernels = tf.unstack(kernel, axis=0)
-        y = tf.add_n([tf.nn.conv2d(frames(k), tap, strides, "VALID") for k, tap in enumerate(kernels)])
-        y_shape = tf.shape(y)  # (B * T_out, H', W', F)
+        y = tf.add_n([in_time(k, tf.nn.conv2d(frames(k), kernels[k], strides, spatial_padding),
+                              reach[k]) for k in live])
 
         def gradient(dy):
-            dy = tf.reshape(dy, y_shape)
-            d_kernel = tf.stack([tf.raw_ops.Conv2DBackpropFilter(
-                input=frames(k), filter_sizes=tf.shape(tap), out_backprop=dy, strides=strides,
-                padding="VALID") for k, tap in enumerate(kernels)])
-            steps_shape = tf.concat([[batch, steps], shape[2:]], 0)  # (B, T_out, H, W, C)
-            # Tap k's frames are x[:, k:k + steps]: its input gradient lands k frames in.
-            d_x = tf.add_n([tf.pad(tf.reshape(tf.raw_ops.Conv2DBackpropInput(
-                input_sizes=frame_shape, filter=tap, out_backprop=dy, strides=strides,
-                padding="VALID"), steps_shape),
-                [[0, 0], [k, taps - 1 - k], [0, 0], [0, 0], [0, 0]]) for k, tap in enumerate(kernels)])
-            return d_x, d_kernel
+            d_kernel, d_x = [None] * taps, []
+            for k in live:
+                tap, (skip, cut) = kernels[k], reach[k]
+                dy_k = dy if not (skip or cut) else tf.slice(
+                    dy, [0, skip, 0, 0, 0], tf.stack([-1, length(k), -1, -1, -1]))
+                dy_k = tf.reshape(dy_k, tf.concat([[batch * length(k)], tf.shape(dy)[2:]], 0))
+                x_k = frames(k)
+                d_kernel[k] = tf.raw_ops.Conv2DBackpropFilter(
+                    input=x_k, filter_sizes=tf.shape(tap), out_backprop=dy_k, strides=strides,
+                    padding=spatial_padding)
+                # Tap k's input frames start first_k frames in: its input gradient lands there.
+                d_x.append(in_time(k, tf.raw_ops.Conv2DBackpropInput(
+                    input_sizes=tf.shape(x_k), filter=tap, out_backprop=dy_k, strides=strides,
+                    padding=spatial_padding), [first[k], taps - 1 - after - k + cut]))
+            d_kernel = [tf.zeros_like(tap) if d is None else d for tap, d in zip(kernels, d_kernel)]
+            return tf.add_n(d_x), tf.stack(d_kernel)
 
-        return tf.reshape(y, tf.concat([[batch, steps], y_shape[1:]], 0)), gradient
+        return y, gradient
 
     return convolve(x, tf.convert_to_tensor(kernel))
 
 
-class VideoConv3D(NoisyInput, layers.Conv3D):
-    """Conv3D (VALID, stride 1 in time) computed as Conv2Ds on the CPU, natively on a GPU.
+def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """The (before, after) zeros Conv2D's "SAME" adds along an axis of `size`."""
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
 
-    The same layer and weights as `layers.Conv3D` (checkpoints are interchangeable); only how the
-    product is computed differs. On the CPU `temporal_taps_conv` computes it, because TensorFlow
-    2.21's Conv3D there is slow off MoCoGAN's exact shape: without oneDNN (TF_ENABLE_ONEDNN_OPTS=0,
+
+class VideoConv3D(NoisyInput, layers.Conv3D):
+    """Conv3D (stride 1 in time) of the clip with `zero_padding` around it, as Conv2Ds on the CPU.
+
+    The same layer and weights as `layers.Conv3D` (checkpoints are interchangeable) applied to
+    the clip padded with zeros as PyTorch's Conv3d(padding=...) pads it; only how the product is
+    computed differs. On the CPU `temporal_taps_conv` computes it, because TensorFlow 2.21's
+    Conv3D there is slow off MoCoGAN's exact shape: without oneDNN (TF_ENABLE_ONEDNN_OPTS=0,
     and on Arm; `rjkeras.runtime.prefer_onednn`) it runs Eigen's kernel, whose speed swings
     10-20x with the shape, fast at 16 frames, 64x64, batch 3, and slow on the 8-frame and 32x32
-    presets (README, Benchmarks).
+    presets (README, Benchmarks). The taps never build the padded clip: they skip the zero
+    frames, and pad each frame inside the Conv2Ds ("SAME") where that is the padding asked for
+    (D_V's k4 s2 p1 on even sides), which saves a copy of the input and its gradient a layer.
+    Natively (a GPU, or `formulation="conv3d"`) the zeros are concatenated and Conv3D runs VALID.
     Both are Conv3D's arithmetic to round-off, layer by layer (`tests/test_gan_networks.py`).
 
     Args:
+      zero_padding: ((t_before, t_after), (h_before, h_after), (w_before, w_after)); each in
+        time less than the kernel's length. The Keras `padding` must be "valid".
       formulation: "auto" (native on a GPU, Conv2D taps elsewhere), "conv3d" or "conv2d_taps".
     """
 
     FORMULATIONS = ("auto", "conv3d", "conv2d_taps")
 
-    def __init__(self, *args, formulation: str = "auto", **kwargs):
+    def __init__(self, *args, zero_padding=((0, 0), (0, 0), (0, 0)), formulation: str = "auto",
+                 **kwargs):
         super().__init__(*args, **kwargs)
         if formulation not in self.FORMULATIONS:
             raise ValueError(f"formulation must be one of {self.FORMULATIONS}, got {formulation!r}")
         if self.strides[0] != 1 or self.padding != "valid" or self.dilation_rate != (1, 1, 1):
             raise ValueError("VideoConv3D takes VALID convolutions of stride 1 in time, undilated")
+        self.zero_padding = tuple(tuple(int(p) for p in pair) for pair in zero_padding)
+        if (len(self.zero_padding) != 3 or any(len(p) != 2 or min(p) < 0 for p in self.zero_padding)
+                or max(self.zero_padding[0]) >= self.kernel_size[0]):
+            raise ValueError(f"zero_padding must be ((t, t), (h, h), (w, w)), none negative and "
+                             f"less than the kernel's {self.kernel_size[0]} frames in time, "
+                             f"got {zero_padding}")
         self.formulation = formulation
 
     def _uses_taps(self) -> bool:
@@ -347,13 +400,37 @@ class VideoConv3D(NoisyInput, layers.Conv3D):
             return self.formulation == "conv2d_taps"
         return not tf.config.list_logical_devices("GPU")
 
+    def _zero_pad(self, x, axes):
+        for axis in axes:
+            before, after = self.zero_padding[axis - 1]
+            if before or after:  # concatenated, never a Pad op (`ConcatZeroPadding3D`)
+                parts = [_zeros_along(x, axis, before), x, _zeros_along(x, axis, after)]
+                x = tf.concat([part for part in parts if part is not None], axis=axis)
+        return x
+
     def convolution_op(self, inputs, kernel):
-        if self._uses_taps():
-            return temporal_taps_conv(inputs, kernel, self.strides[1:])
-        return super().convolution_op(inputs, kernel)
+        if not self._uses_taps():
+            return super().convolution_op(self._zero_pad(inputs, (1, 2, 3)), kernel)
+        spatial, sizes = self.zero_padding[1:], inputs.shape[2:4]
+        if any(map(any, spatial)) and None not in sizes and all(
+                spatial[i] == _same_padding(sizes[i], self.kernel_size[1 + i], self.strides[1 + i])
+                for i in range(2)):
+            frame_padding = "SAME"
+        else:
+            inputs, frame_padding = self._zero_pad(inputs, (2, 3)), "VALID"
+        return temporal_taps_conv(inputs, kernel, self.strides[1:], self.zero_padding[0],
+                                  frame_padding)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, (before, after) in enumerate(self.zero_padding, start=1):
+            if shape[axis] is not None:
+                shape[axis] += before + after
+        return super().compute_output_shape(tuple(shape))
 
     def get_config(self):
-        return {**super().get_config(), "formulation": self.formulation}
+        return {**super().get_config(), "zero_padding": self.zero_padding,
+                "formulation": self.formulation}
 
 
 def video_discriminator_paddings(num_frames: int) -> list[tuple[int, int]]:
@@ -396,11 +473,13 @@ def video_discriminator(num_frames: int = 16, image_size: int = 64, channels: in
     paddings = video_discriminator_paddings(num_frames)
     x = inputs = keras.Input((num_frames, image_size, image_size, channels), name="videos")
     for i, (width, pad) in enumerate(zip((ndf, 2 * ndf, 4 * ndf, 8 * ndf), paddings)):
-        # Conv3D cannot mix valid time with padded space: pad explicitly as PyTorch's (t, 1, 1).
-        x = ConcatZeroPadding3D((pad, (1, 1), (1, 1)), name=f"conv{i}_pad", noise_index=i)(x)
+        # Instance noise enters here. The layer once padded too: it stays so that checkpoints,
+        # which track a functional model's layers by position, restore.
+        x = ConcatZeroPadding3D(((0, 0), (0, 0), (0, 0)), name=f"conv{i}_pad", noise_index=i)(x)
+        # PyTorch's padding (t, 1, 1), which the conv adds as it can best (`VideoConv3D`).
         x = VideoConv3D(width, KERNEL, strides=(1, 2, 2), padding="valid", use_bias=False,
                         kernel_initializer=torch_initializer(), name=f"conv{i}",
-                        formulation=formulation)(x)
+                        zero_padding=(pad, (1, 1), (1, 1)), formulation=formulation)(x)
         if i > 0:
             x = batch_norm(name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(LEAK, name=f"conv{i}_act")(x)
