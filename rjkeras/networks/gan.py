@@ -228,6 +228,17 @@ def _zeros_along(x, axis: int, size: int):
     return tf.zeros(tf.concat([shape[:axis], [size], shape[axis + 1:]], axis=0), x.dtype)
 
 
+def _concat_zeros(x, padding, axes=(1, 2, 3)):
+    """x (B, T, H, W, C) with padding[axis - 1] = (before, after) zeros concatenated along each
+    of `axes`: never a Pad op (`ConcatZeroPadding3D` says why)."""
+    for axis in axes:
+        before, after = padding[axis - 1]
+        if before or after:
+            parts = [_zeros_along(x, axis, before), x, _zeros_along(x, axis, after)]
+            x = tf.concat([part for part in parts if part is not None], axis=axis)
+    return x
+
+
 class ConcatZeroPadding3D(NoisyInput, layers.Layer):
     """ZeroPadding3D of (B, T, H, W, C) by concatenating zeros, never a `Pad` op.
 
@@ -249,11 +260,7 @@ class ConcatZeroPadding3D(NoisyInput, layers.Layer):
 
     def call(self, x):
         x = _with_noise(x, self.noise_index)  # NoisyInput's, here where the block starts
-        for axis, (before, after) in enumerate(self.padding, start=1):
-            if before or after:
-                parts = [_zeros_along(x, axis, before), x, _zeros_along(x, axis, after)]
-                x = tf.concat([part for part in parts if part is not None], axis=axis)
-        return x
+        return _concat_zeros(x, self.padding)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
@@ -298,8 +305,7 @@ def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0
         raise ValueError(f"temporal_padding must be less than the kernel's {taps} frames, "
                          f"got {temporal_padding}")
     if (before or after) and x.shape[1] is None:  # which taps reach a real frame needs T
-        parts = [_zeros_along(x, 1, before), x, _zeros_along(x, 1, after)]
-        return temporal_taps_conv(tf.concat([p for p in parts if p is not None], axis=1), kernel,
+        return temporal_taps_conv(_concat_zeros(x, [temporal_padding], axes=(1,)), kernel,
                                   spatial_strides, spatial_padding=spatial_padding)
     # Tap k reaches output frames [skip_k, T_out - cut_k), which read input frames from first_k on.
     reach = [(max(0, before - k), max(0, k + after + 1 - taps)) for k in range(taps)]
@@ -400,24 +406,16 @@ class VideoConv3D(NoisyInput, layers.Conv3D):
             return self.formulation == "conv2d_taps"
         return not tf.config.list_logical_devices("GPU")
 
-    def _zero_pad(self, x, axes):
-        for axis in axes:
-            before, after = self.zero_padding[axis - 1]
-            if before or after:  # concatenated, never a Pad op (`ConcatZeroPadding3D`)
-                parts = [_zeros_along(x, axis, before), x, _zeros_along(x, axis, after)]
-                x = tf.concat([part for part in parts if part is not None], axis=axis)
-        return x
-
     def convolution_op(self, inputs, kernel):
         if not self._uses_taps():
-            return super().convolution_op(self._zero_pad(inputs, (1, 2, 3)), kernel)
+            return super().convolution_op(_concat_zeros(inputs, self.zero_padding), kernel)
         spatial, sizes = self.zero_padding[1:], inputs.shape[2:4]
         if any(map(any, spatial)) and None not in sizes and all(
                 spatial[i] == _same_padding(sizes[i], self.kernel_size[1 + i], self.strides[1 + i])
                 for i in range(2)):
             frame_padding = "SAME"
         else:
-            inputs, frame_padding = self._zero_pad(inputs, (2, 3)), "VALID"
+            inputs, frame_padding = _concat_zeros(inputs, self.zero_padding, (2, 3)), "VALID"
         return temporal_taps_conv(inputs, kernel, self.strides[1:], self.zero_padding[0],
                                   frame_padding)
 
