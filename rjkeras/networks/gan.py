@@ -272,6 +272,20 @@ class ConcatZeroPadding3D(NoisyInput, layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
+def _dims(x) -> list:
+    """x's shape as a list: Python ints where the graph knows them, scalar tensors elsewhere.
+
+    Shape arithmetic on known sizes then stays in Python: a traced D_V layer had ~150 ops of
+    tf.shape/stack/concat arithmetic, which Grappler folds away again at each trace while the
+    step's graph, traced and optimised, costs memory by its size (an unknown batch, as in an
+    export, still reads it from tf.shape)."""
+    static = x.shape.as_list()
+    if None not in static:
+        return static
+    dynamic = tf.shape(x)
+    return [dynamic[i] if size is None else size for i, size in enumerate(static)]
+
+
 def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0),
                        spatial_padding="VALID"):
     """A 3D convolution of stride (1, sh, sw) as a sum of 2D ones over its temporal taps.
@@ -316,18 +330,18 @@ def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0
 
     @tf.custom_gradient
     def convolve(x, kernel):
-        shape = tf.shape(x)
+        shape = _dims(x)
         batch, steps = shape[0], shape[1] + before + after - taps + 1  # output frames
 
         def length(k):  # output (and input) frames of tap k
             return steps - reach[k][0] - reach[k][1]
 
         def frames(k):  # tap k's input frames as B * length(k) frames (a copy either way)
-            clip = tf.slice(x, [0, first[k], 0, 0, 0], tf.stack([-1, length(k), -1, -1, -1]))
-            return tf.reshape(clip, tf.concat([[batch * length(k)], shape[2:]], 0))
+            clip = tf.slice(x, [0, first[k], 0, 0, 0], [-1, length(k), -1, -1, -1])
+            return tf.reshape(clip, [batch * length(k)] + shape[2:])
 
         def in_time(k, y, pad):  # (B * length(k), ...) -> (B, length(k) + sum(pad), ...)
-            y = tf.reshape(y, tf.concat([[batch, length(k)], tf.shape(y)[1:]], 0))
+            y = tf.reshape(y, [batch, length(k)] + _dims(y)[1:])
             return tf.pad(y, [[0, 0], pad, [0, 0], [0, 0], [0, 0]]) if any(pad) else y
 
         kernels = tf.unstack(kernel, axis=0)
@@ -339,15 +353,15 @@ def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0
             for k in live:
                 tap, (skip, cut) = kernels[k], reach[k]
                 dy_k = dy if not (skip or cut) else tf.slice(
-                    dy, [0, skip, 0, 0, 0], tf.stack([-1, length(k), -1, -1, -1]))
-                dy_k = tf.reshape(dy_k, tf.concat([[batch * length(k)], tf.shape(dy)[2:]], 0))
+                    dy, [0, skip, 0, 0, 0], [-1, length(k), -1, -1, -1])
+                dy_k = tf.reshape(dy_k, [batch * length(k)] + _dims(dy)[2:])
                 x_k = frames(k)
                 d_kernel[k] = tf.raw_ops.Conv2DBackpropFilter(
-                    input=x_k, filter_sizes=tf.shape(tap), out_backprop=dy_k, strides=strides,
+                    input=x_k, filter_sizes=_dims(tap), out_backprop=dy_k, strides=strides,
                     padding=spatial_padding)
                 # Tap k's input frames start first_k frames in: its input gradient lands there.
                 d_x.append(in_time(k, tf.raw_ops.Conv2DBackpropInput(
-                    input_sizes=tf.shape(x_k), filter=tap, out_backprop=dy_k, strides=strides,
+                    input_sizes=_dims(x_k), filter=tap, out_backprop=dy_k, strides=strides,
                     padding=spatial_padding), [first[k], taps - 1 - after - k + cut]))
             d_kernel = [tf.zeros_like(tap) if d is None else d for tap, d in zip(kernels, d_kernel)]
             return tf.add_n(d_x), tf.stack(d_kernel)
