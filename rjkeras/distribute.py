@@ -98,7 +98,7 @@ def broadcast_from_chief(strategy: tf.distribute.Strategy, variables) -> None:
     chief = 0  # replica 0 of the cluster lives on the chief (worker 0 when there is no chief)
     variables = list(variables)
 
-    @tf.function
+    @tf.function(autograph=False)
     def replica_values():
         context = tf.distribute.get_replica_context()
         source = tf.equal(context.replica_id_in_sync_group, chief)

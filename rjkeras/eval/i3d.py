@@ -344,7 +344,8 @@ def load_i3d(path: str | None) -> I3D:
             model.load_weights(path)
         except Exception as e:  # noqa: BLE001
             raise UserError(f"--i3d={path}: not weights of rjkeras' I3D ({type(e).__name__}: {e})") from None
-        function = tf.function(lambda videos: model(videos, training=False), reduce_retracing=True)
+        function = tf.function(lambda videos: model(videos, training=False), reduce_retracing=True,
+                               autograph=False)
         return I3D(function, path, "keras", "converted weights", model)
     raise UserError(f"--i3d={path}: expected a SavedModel folder (with saved_model.pb) or a "
                     ".weights.h5 file converted by `python -m rjkeras.eval.i3d`")

@@ -106,7 +106,8 @@ class Judge:
         self.network = network
         self.labels = list(info["labels"])
         self.image_size = int(info["image_size"])
-        self._call = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
+        self._call = tf.function(lambda x: network(x, training=False), reduce_retracing=True,
+                                 autograph=False)
 
     @property
     def classes(self) -> dict[str, list[str]]:

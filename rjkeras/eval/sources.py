@@ -103,8 +103,9 @@ class ModelSource(Source):
         else:
             self.length = d.num_frames
             self.disentanglement = "encoded"
-        self._sample = tf.function(lambda n, length, seed: model.sample(n, length, seed)["videos"])
-        self._images = tf.function(model.sample_images)
+        self._sample = tf.function(lambda n, length, seed: model.sample(n, length, seed)["videos"],
+                                    autograph=False)
+        self._images = tf.function(model.sample_images, autograph=False)
 
     @staticmethod
     def _pair(seed: int):

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from rjkeras.config import GANConfig
 from rjkeras.models import noise
-from rjkeras.models.base import TrainableModel
+from rjkeras.models.base import TrainableModel, not_autographed
 from rjkeras.networks import gan as nets
 
 fold = tf.random.experimental.stateless_fold_in
@@ -272,6 +272,7 @@ class VideoGAN(TrainableModel):
                 out["categories"] = tf.argmax(summary[:, c.content_dim:c.content_dim + c.category_dim], -1)
         return out
 
+    @not_autographed
     def train_step(self, data):
         c = self.config
         real_frames = data["frames"]

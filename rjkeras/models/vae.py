@@ -30,7 +30,7 @@ import tensorflow_probability as tfp
 
 from rjkeras.config import VAEConfig
 from rjkeras.models import noise
-from rjkeras.models.base import TrainableModel
+from rjkeras.models.base import TrainableModel, not_autographed
 from rjkeras.networks import vae as nets
 
 tfd = tfp.distributions
@@ -195,6 +195,7 @@ class SequentialVAE(TrainableModel):
         super().compile(optimizer=optimizer, jit_compile=False, **kwargs)
         self.optimizer.build(self.trainable_variables)
 
+    @not_autographed
     def train_step(self, data):
         videos = data["video"] if isinstance(data, dict) else data
         seed = noise.step_seed(self.seed, self.optimizer.iterations, stream=0)
@@ -207,6 +208,7 @@ class SequentialVAE(TrainableModel):
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return self.update_trackers(terms)  # per-video values: a correct mean over replicas
 
+    @not_autographed
     def test_step(self, data):
         videos = data["video"] if isinstance(data, dict) else data
         terms = self.elbo_terms(videos, noise.step_seed(self.seed, 0, stream=1), training=False)
