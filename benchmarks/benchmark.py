@@ -520,7 +520,7 @@ def _matmul_share(result: dict) -> float | None:
 def markdown(results: list[dict], pipeline: dict | None, meta: dict, commands: list[dict] = ()) -> str:
     lines = [f"Train steps ({meta['size']} size, strategy {meta['strategy']}, synthetic in-memory "
              f"batches; median of {meta['steps']} timed steps in blocks of {meta['block']} after "
-             f"{meta['warmup']} warmup; {meta['cpus']} CPUs; TensorFlow {meta['tensorflow']}, "
+             f"{meta['warmup']} warmup; {meta['cpus']} CPUs ({meta['machine']}); TensorFlow {meta['tensorflow']}, "
              f"Keras {meta['keras']}):", "",
              "| model | params (M) | batch x frames x size | s/step (median) | min-max s/step | "
              "CPU s/step | others' cores | steps/s | videos/s | frames/s | GFLOP/step | GFLOP/s | "
@@ -573,6 +573,19 @@ def _load() -> float:
         return float("nan")
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what `platform` knows: hosts of one
+    name differ by 2x and more, and ratios to PyTorch differ from one CPU model to another."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _versions() -> dict:
     """Library versions without importing TensorFlow into the parent."""
     from importlib import metadata
@@ -616,7 +629,7 @@ def main(argv):
 
     meta = {"size": FLAGS.size, "strategy": FLAGS.strategy, "steps": steps, "block": block,
             "warmup": FLAGS.warmup, "pipeline_warmup": FLAGS.pipeline_warmup,
-            "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "machine": cpu_name(),
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "load_before": _load(), "eval_videos": FLAGS.eval_videos, "eval_groups": FLAGS.eval_groups,
             "eval_batch_size": FLAGS.eval_batch_size, **_versions()}

@@ -114,19 +114,26 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def torch_python() -> tuple[str | None, str | None]:
-    """(the interpreter that runs the PyTorch side, None) or (None, why it cannot run)."""
+def torch_python() -> tuple[str | None, str | None, str | None]:
+    """(the interpreter that runs the PyTorch side, its torch version, None), or (None, None,
+    why it cannot run). The version goes under the table: on one host, torch 2.13's CPU wheel
+    and 2.14's CUDA one took 0.20 and 0.29-0.39 s for the same sprites_small iteration."""
+    def cannot(why):
+        return None, None, why
+
     if not FLAGS.torch_python:
-        return None, "--torch_python is empty"
+        return cannot("--torch_python is empty")
     python = shutil.which(os.path.expanduser(FLAGS.torch_python))
     if not python:
-        return None, f"--torch_python={FLAGS.torch_python} is not an interpreter"
+        return cannot(f"--torch_python={FLAGS.torch_python} is not an interpreter")
     if not os.path.exists(FLAGS.reference):
-        return None, f"--reference={FLAGS.reference} does not exist"
-    if subprocess.run([python, "-c", "import torch"], capture_output=True).returncode:
-        return None, (f"{python} cannot import torch (python3 -m venv ~/torchenv && "
+        return cannot(f"--reference={FLAGS.reference} does not exist")
+    found = subprocess.run([python, "-c", "import torch; print(torch.__version__)"],
+                           capture_output=True, text=True)
+    if found.returncode:
+        return cannot(f"{python} cannot import torch (python3 -m venv ~/torchenv && "
                       "~/torchenv/bin/pip install torch numpy)")
-    return python, None
+    return python, found.stdout.split()[-1], None
 
 
 def run_reference(python: str, setting: str, scratch: str) -> dict | None:
@@ -157,7 +164,8 @@ def run_reference_vae_networks(python: str, setting: str, scratch: str) -> dict:
         return json.load(f)
 
 
-def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict]:
+def run_rjkeras(setting: str, models: list[str], scratch: str) -> tuple[dict[str, dict], dict]:
+    """({model: benchmark.py's row}, benchmark.py's meta: versions, CPU) of one setting."""
     out = os.path.join(scratch, f"rjkeras_{setting}.json")
     command = [sys.executable, os.path.join(HERE, "benchmark.py"), f"--models={','.join(models)}",
                "--pipeline_batches=0", "--commands=", f"--json={out}",
@@ -168,9 +176,10 @@ def run_rjkeras(setting: str, models: list[str], scratch: str) -> dict[str, dict
         _say(f"  rjkeras {setting}: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'failed'}")
     if not os.path.exists(out):
         _say(f"  rjkeras {setting}: no results\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-        return {}
+        return {}, {}
     with open(out) as f:
-        return {row["model"]: row for row in json.load(f)["models"]}
+        saved = json.load(f)
+    return {row["model"]: row for row in saved["models"]}, saved["meta"]
 
 
 def weight_gradients(net):
@@ -285,7 +294,14 @@ def matmul_share(row: dict, seconds: float | None) -> float | None:
     return 100 * row["gflop_per_step"] / seconds / row["matmul_gflop_per_s"]
 
 
-def markdown(rows: list[dict], why_no_torch: str | None) -> str:
+def sitting(meta: dict, torch_version: str | None) -> str:
+    """What one run's ratios were measured with (they move with either library and the CPU)."""
+    return (f"Measured with TensorFlow {meta.get('tensorflow', '?')}, Keras {meta.get('keras', '?')}"
+            + (f" and PyTorch {torch_version}" if torch_version else "")
+            + f" on {meta.get('cpus', '?')} CPUs ({meta.get('machine', '?')}).")
+
+
+def markdown(rows: list[dict], why_no_torch: str | None, measured_with: str | None = None) -> str:
     lines = ["| setting | model | rjkeras s/step | PyTorch s/it | ratio | rjkeras peak MiB | "
              "PyTorch peak MiB | GFLOP/step | rjkeras % of matmul | PyTorch % of matmul |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -306,6 +322,8 @@ def markdown(rows: list[dict], why_no_torch: str | None) -> str:
                      "rjkeras' step time and for PyTorch's on the same GFLOP.")
     if why_no_torch:
         lines.append(f"\nPyTorch side not measured: {why_no_torch}.")
+    if measured_with:
+        lines.append(f"\n{measured_with}")
     return "\n".join(lines)
 
 
@@ -320,7 +338,8 @@ def main(argv):
         unknown = [s for s in FLAGS.settings if s not in SETTINGS]
         if unknown:
             raise UserError(f"--settings: unknown {', '.join(unknown)}; choose from {', '.join(SETTINGS)}")
-        python, why_no_torch = torch_python()
+        python, torch_version, why_no_torch = torch_python()
+        meta = {}
         if why_no_torch:
             _say(f"PyTorch side skipped: {why_no_torch}")
         rows, net_rows = [], []
@@ -331,7 +350,8 @@ def main(argv):
                 if not models:
                     continue
                 _say(f"[{setting}] rjkeras: {', '.join(models)}")
-                ours = run_rjkeras(setting, models, scratch)
+                ours, setting_meta = run_rjkeras(setting, models, scratch)
+                meta = setting_meta or meta
                 theirs = None
                 if not why_no_torch:
                     _say(f"[{setting}] PyTorch reference")
@@ -353,12 +373,14 @@ def main(argv):
                     net_rows += network_rows(setting, run_rjkeras_networks(setting, scratch), theirs)
     except UserError as e:
         fail(e)
-    _say("\n" + markdown(rows, why_no_torch))
+    measured_with = sitting(meta, torch_version)
+    _say("\n" + markdown(rows, why_no_torch, measured_with))
     if net_rows:
         _say("\nEach network alone (forward + backward):\n\n" + networks_markdown(net_rows))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:
-            json.dump({"rows": rows, "networks": net_rows, "torch_skipped": why_no_torch}, f, indent=1)
+            json.dump({"rows": rows, "networks": net_rows, "torch_skipped": why_no_torch,
+                       "torch_version": torch_version, "rjkeras_meta": meta}, f, indent=1)
 
 
 if __name__ == "__main__":

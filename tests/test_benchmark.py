@@ -86,8 +86,24 @@ def test_compare_without_torch_times_rjkeras_and_says_why(tmp_path):
     assert float(row["GFLOP/step"]) > 0 and float(row["rjkeras % of matmul"]) > 0
     assert row["PyTorch % of matmul"] == "n/a"
     assert "PyTorch side not measured: --torch_python is empty" in result.stdout
+    # What the ratios were measured with: the libraries' versions and the CPU.
+    measured_with = [line for line in result.stdout.splitlines() if line.startswith("Measured with")]
+    assert len(measured_with) == 1 and "PyTorch" not in measured_with[0]
+    assert re.fullmatch(r"Measured with TensorFlow \d+\.\d+\S*, Keras \d+\.\d+\S* on \d+ CPUs \(.+\)\.",
+                        measured_with[0]), measured_with
     saved = json.loads(output.read_text())
     assert [r["model"] for r in saved["rows"]] == ["dsa"] and saved["torch_skipped"]
+    assert saved["torch_version"] is None and saved["rjkeras_meta"]["tensorflow"].startswith("2.")
+
+
+def test_the_table_names_the_torch_version_beside_tensorflow_s():
+    """Ratios move with PyTorch's build (its CPU and CUDA wheels) as much as with ours."""
+    compare = _compare_module()
+    meta = {"tensorflow": "2.21.0", "keras": "3.15.1", "cpus": 2, "machine": "AMD EPYC"}
+    line = compare.sitting(meta, "2.13.0+cpu")
+    assert line == ("Measured with TensorFlow 2.21.0, Keras 3.15.1 and PyTorch 2.13.0+cpu on 2 CPUs "
+                    "(AMD EPYC).")
+    assert compare.markdown([], None, line).splitlines()[-1] == line
 
 
 def test_compare_refuses_an_unknown_setting():
