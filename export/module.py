@@ -93,8 +93,8 @@ class GeneratorModule(tf.Module):
         }
         self.names = supported(model)
         for name in self.names:
-            setattr(self, name, tf.function(getattr(self, f"_{name}"), input_signature=specs[name],
-                                                autograph=False))
+            function = getattr(self, f"_{name}")
+            setattr(self, name, tf.function(function, input_signature=specs[name], autograph=False))
 
     def signatures(self) -> dict:
         return {name: getattr(self, name) for name in self.names}
