@@ -220,12 +220,26 @@ def image_discriminator(image_size: int = 64, channels: int = 3, ndf: int = 64, 
 # D_V
 
 
+def _dims(x) -> list:
+    """x's shape as a list: Python ints where the graph knows them, scalar tensors elsewhere.
+
+    Shape arithmetic on known sizes then stays in Python: a traced D_V layer had ~150 ops of
+    tf.shape/stack/concat arithmetic, which Grappler folds away again at each trace while the
+    step's graph, traced and optimised, costs memory by its size (an unknown batch, as in an
+    export, still reads it from tf.shape)."""
+    static = x.shape.as_list()
+    if None not in static:
+        return static
+    dynamic = tf.shape(x)
+    return [dynamic[i] if size is None else size for i, size in enumerate(static)]
+
+
 def _zeros_along(x, axis: int, size: int):
     """Zeros shaped like x but `size` long along `axis`; None for size 0."""
     if not size:
         return None
-    shape = tf.shape(x)
-    return tf.zeros(tf.concat([shape[:axis], [size], shape[axis + 1:]], axis=0), x.dtype)
+    shape = _dims(x)
+    return tf.zeros(shape[:axis] + [size] + shape[axis + 1:], x.dtype)
 
 
 def _concat_zeros(x, padding, axes=(1, 2, 3)):
@@ -270,20 +284,6 @@ class ConcatZeroPadding3D(NoisyInput, layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
-
-
-def _dims(x) -> list:
-    """x's shape as a list: Python ints where the graph knows them, scalar tensors elsewhere.
-
-    Shape arithmetic on known sizes then stays in Python: a traced D_V layer had ~150 ops of
-    tf.shape/stack/concat arithmetic, which Grappler folds away again at each trace while the
-    step's graph, traced and optimised, costs memory by its size (an unknown batch, as in an
-    export, still reads it from tf.shape)."""
-    static = x.shape.as_list()
-    if None not in static:
-        return static
-    dynamic = tf.shape(x)
-    return [dynamic[i] if size is None else size for i, size in enumerate(static)]
 
 
 def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0),
