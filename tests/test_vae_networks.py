@@ -1,4 +1,5 @@
-"""The VAEs' LSTMs: `ProjectedLSTM` computes what Keras' LSTM computes, and reads its checkpoints."""
+"""The VAEs' LSTMs: `ProjectedLSTM` (its loop and written-out gradient, `lstm_sequence`) computes
+what Keras' LSTM computes, and reads its checkpoints."""
 
 import numpy as np
 import pytest
@@ -17,34 +18,47 @@ def _same_weights(new, old, rng):
         a.assign(value), b.assign(value)
 
 
-def _outputs_and_gradients(layer, x):
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x)
-        # A weighted sum, so that each output's place in time and units counts.
-        loss = tf.reduce_sum(y * tf.reshape(tf.range(tf.size(y), dtype=y.dtype), tf.shape(y)))
-    return y, tape.gradient(loss, [x] + layer.trainable_weights)
+def _outputs_and_gradients(layer, x, in_graph=False):
+    def run(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            ys = tf.nest.flatten(layer(x))
+            # A weighted sum of every output (sequence or last h, and the states when returned),
+            # so that each output's place in time and units counts.
+            loss = tf.add_n([tf.reduce_sum(y * tf.reshape(tf.range(tf.size(y), dtype=y.dtype), tf.shape(y)))
+                             for y in ys])
+        return ys, tape.gradient(loss, [x] + layer.trainable_weights)
+
+    # In a tf.function the tape hands unused outputs' gradients over as zeros, eagerly as None.
+    return tf.function(run)(x) if in_graph else run(x)
 
 
-# (go_backwards, return_sequences, bidirectional); a Bidirectional runs its own backward copy.
-@pytest.mark.parametrize("go_backwards, return_sequences, bidirectional", [
-    (False, False, False), (False, True, False), (True, False, False), (True, True, False),
-    (False, False, True), (False, True, True)])
-def test_projected_lstm_gives_keras_lstm_outputs_and_gradients(go_backwards, return_sequences, bidirectional):
+# (go_backwards, return_sequences, return_state, bidirectional); a Bidirectional runs its own
+# backward copy.
+@pytest.mark.parametrize("in_graph", [False, True], ids=["eager", "graph"])
+@pytest.mark.parametrize("go_backwards, return_sequences, return_state, bidirectional", [
+    (False, False, False, False), (False, True, False, False), (True, False, False, False),
+    (True, True, False, False), (False, False, True, False), (True, True, True, False),
+    (False, False, False, True), (False, True, False, True)])
+def test_projected_lstm_gives_keras_lstm_outputs_and_gradients(go_backwards, return_sequences, return_state,
+                                                               bidirectional, in_graph):
     rng = np.random.default_rng(0)
     x = tf.constant(rng.standard_normal((BATCH, STEPS, FEATURES)), tf.float32)
 
     def make(cls):
-        lstm = cls(UNITS, return_sequences=return_sequences, go_backwards=go_backwards)
+        lstm = cls(UNITS, return_sequences=return_sequences, return_state=return_state,
+                   go_backwards=go_backwards)
         return layers.Bidirectional(lstm, merge_mode="concat") if bidirectional else lstm
 
     new, old = make(vae.ProjectedLSTM), make(layers.LSTM)
     new(x), old(x)
     _same_weights(new, old, rng)
-    y_new, g_new = _outputs_and_gradients(new, x)
+    y_new, g_new = _outputs_and_gradients(new, x, in_graph)
     y_old, g_old = _outputs_and_gradients(old, x)
-    assert float(tf.math.reduce_std(y_old)) > 0.1  # magnitudes where a mix-up would show
-    np.testing.assert_allclose(y_new.numpy(), y_old.numpy(), rtol=1e-5, atol=1e-5)
+    assert len(y_new) == len(y_old) == (3 if return_state else 1)
+    for a, b in zip(y_new, y_old):
+        assert float(tf.math.reduce_std(b)) > 0.1  # magnitudes where a mix-up would show
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
     assert len(g_new) == len(g_old) == 1 + len(old.trainable_weights)
     for a, b in zip(g_new, g_old):
         scale = float(tf.reduce_max(tf.abs(b)))
@@ -71,6 +85,26 @@ def test_an_unknown_number_of_steps_takes_keras_loop():
     fn = tf.function(lstm, input_signature=[tf.TensorSpec([None, None, FEATURES], tf.float32)])
     y = fn(tf.ones([2, 4, FEATURES]))
     assert y.shape == (2, 4, UNITS)
+
+
+def test_an_unknown_batch_keeps_the_written_out_loop(monkeypatch):
+    """A SavedModel's signature leaves the batch unknown: with T known, the loop is still ours."""
+    monkeypatch.setattr(layers.LSTM, "inner_loop", None)  # Keras' loop would fail loudly
+    lstm = vae.ProjectedLSTM(UNITS, return_sequences=True)
+    x = tf.constant(np.random.default_rng(2).standard_normal((2, STEPS, FEATURES)), tf.float32)
+    eager = lstm(x)
+    fn = tf.function(lstm, input_signature=[tf.TensorSpec([None, STEPS, FEATURES], tf.float32)])
+    np.testing.assert_allclose(fn(x).numpy(), eager.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_other_activations_take_keras_loop(monkeypatch):
+    """The written-out gradient is sigmoid's and tanh's: any other activation runs Keras' loop."""
+    calls = []
+    real = layers.LSTM.inner_loop
+    monkeypatch.setattr(layers.LSTM, "inner_loop",
+                        lambda self, *a, **k: calls.append(self.name) or real(self, *a, **k))
+    vae.ProjectedLSTM(UNITS, activation="relu", name="relu_lstm")(tf.ones([2, STEPS, FEATURES]))
+    assert calls == ["relu_lstm"]
 
 
 def test_with_a_gpu_keras_path_runs_so_cudnn_can(monkeypatch):
