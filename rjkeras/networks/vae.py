@@ -104,7 +104,7 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h, c, reverse: bool = False
     as in the forward one, every product that does not wait on the previous step is one matmul
     over all B x T rows: the input projection x_t W + b, and the weights' gradients
     sum_t x_t^T dz_t and sum_t h_(t-1)^T dz_t. The one product that must stay in the loop, dz_t
-    R^T, is an einsum: TensorFlow's oneDNN MatMul with transpose_b is 3-4x slower than one
+    R^T, is an einsum: TensorFlow's oneDNN MatMul with transpose_b is 3-5x slower than one
     without at these shapes. The same function as Keras' loop to float32 round-off (the order of
     the sums over time differs).
     """
