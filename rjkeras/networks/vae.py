@@ -116,7 +116,8 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h, c, reverse: bool = False
         rows = tf.reshape(x, [-1, x.shape[2]])  # (B * T, F)
         projected = tf.nn.bias_add(tf.matmul(rows, kernel), bias)
         projected = tf.unstack(tf.reshape(projected, [-1, steps, 4 * units]), axis=1)
-        kept, outputs = [], []  # per step processed: (h_(t-1), c_(t-1), i, f, g, o, tanh(c_t))
+        # kept[t]: what the step that read x_t needs again (h, c before it; i, f, g, o; tanh(c)).
+        kept, outputs = [None] * steps, []
         for t in order:
             i, f, g, o = tf.split(projected[t] + tf.matmul(h, recurrent_kernel), 4, axis=-1)
             i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
@@ -124,7 +125,7 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h, c, reverse: bool = False
             c = f * c + i * g
             tanh_c = tf.tanh(c)
             h = o * tanh_c
-            kept.append(previous + (i, f, g, o, tanh_c))
+            kept[t] = previous + (i, f, g, o, tanh_c)
             outputs.append(h)
 
         def gradient(d_outputs, d_h, d_c):
@@ -132,25 +133,22 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h, c, reverse: bool = False
             d_outputs = tf.unstack(d_outputs, axis=1) if d_outputs is not None else [None] * steps
             d_h = tf.zeros_like(h) if d_h is None else d_h
             d_c = tf.zeros_like(c) if d_c is None else d_c
-            d_z = []  # per step processed: the gradient of the gates' pre-activations
-            for k in reversed(range(steps)):
-                h_previous, c_previous, i, f, g, o, tanh_c = kept[k]
+            d_z = [None] * steps  # by step t: the gradient of its gates' pre-activations
+            for k, t in reversed(list(enumerate(order))):
+                h_previous, c_previous, i, f, g, o, tanh_c = kept[t]
                 if d_outputs[k] is not None:
                     d_h += d_outputs[k]
                 d_c += d_h * o * (1 - tanh_c * tanh_c)
-                d_z.append(tf.concat([d_c * g * i * (1 - i), d_c * c_previous * f * (1 - f),
-                                      d_c * i * (1 - g * g), d_h * tanh_c * o * (1 - o)], -1))
+                d_z[t] = tf.concat([d_c * g * i * (1 - i), d_c * c_previous * f * (1 - f),
+                                    d_c * i * (1 - g * g), d_h * tanh_c * o * (1 - o)], -1)
                 d_c *= f
-                d_h = tf.einsum("bg,hg->bh", d_z[-1], recurrent_kernel)
-            d_z.reverse()
-            # Back in time order, as rows of (B * T, 4H) beside x's rows.
-            d_projected = tf.reshape(tf.stack([d_z[order.index(t)] for t in range(steps)], axis=1),
-                                     [-1, 4 * units])
-            h_previous = tf.reshape(tf.stack([kept[k][0] for k in range(steps)], axis=1), [-1, units])
+                d_h = tf.einsum("bg,hg->bh", d_z[t], recurrent_kernel)
+            # As rows of (B * T, .) beside x's rows: each weight's gradient is one matmul over them.
+            d_projected = tf.reshape(tf.stack(d_z, axis=1), [-1, 4 * units])
+            h_previous = tf.reshape(tf.stack([step[0] for step in kept], axis=1), [-1, units])
             return (tf.reshape(tf.einsum("ng,fg->nf", d_projected, kernel), tf.shape(x)),
                     tf.matmul(rows, d_projected, transpose_a=True),
-                    tf.matmul(h_previous, tf.reshape(tf.stack(d_z, axis=1), [-1, 4 * units]),
-                              transpose_a=True),
+                    tf.matmul(h_previous, d_projected, transpose_a=True),
                     tf.reduce_sum(d_projected, axis=0), d_h, d_c)
 
         return (tf.stack(outputs, axis=1), h, c), gradient
