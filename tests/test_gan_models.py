@@ -10,7 +10,7 @@ import tensorflow as tf
 import testing_utils
 from rjkeras.config import GANConfig
 from rjkeras.eval import judge
-from rjkeras.models import gan
+from rjkeras.models import gan, noise
 from rjkeras.networks import gan as nets
 
 TINY = GANConfig(ngf=8, ndf=8, clip_length=8, image_batch_size=4, rnn_dim=16)
@@ -235,11 +235,58 @@ def test_weight_decay_is_the_same_on_any_number_of_replicas(name):
                                      (model.d_image_optimizer, model.image_discriminator.trainable_variables)):
                 with tf.GradientTape() as tape:
                     loss = 0.0 * tf.add_n([tf.reduce_sum(v) for v in group])
-                model._apply(optimizer, tape, loss, group)
+                model._apply(optimizer, tape.gradient(loss, group), group)
 
         strategy.run(step)
         for v in variables:
             np.testing.assert_allclose(v.numpy(), 0.9, rtol=1e-6, err_msg=f"{replicas} replicas: {v.path}")
+
+
+def eq1_discriminator_gradients(model, batch, summary_weight):
+    """The D_I and D_V gradients of eq. (1) at step 0 as one tape over each whole loss sees them:
+    real, fake and RJGAN's summary terms together (the step's own draws: its seed streams)."""
+    c, fold = model.config, gan.fold
+    seed = noise.step_seed(model.seed, 0, stream=0)
+    fakes = model._fakes(4, 4, fold(seed, 1))
+    image, video = model.image_discriminator, model.video_discriminator
+    with tf.GradientTape(persistent=True) as tape:
+        real = model._discriminate(image, batch["frames"], fold(seed, 10))
+        fake = model._discriminate(image, fakes["frames"], fold(seed, 11))
+        d_image = gan.bce(real, 1.0) + gan.bce(fake, 0.0)
+        if model.summary_term:
+            summary = model._discriminate(image, fakes["summary_frames"], fold(seed, 12))
+            d_image += summary_weight * (gan.bce(real, 1.0) + gan.bce(summary, 0.0))
+        real_out = model._discriminate(video, batch["clips"], fold(seed, 13))
+        fake_out = model._discriminate(video, fakes["clips"], fold(seed, 14))
+        d_video = gan.bce(real_out[:, :1], 1.0) + gan.bce(fake_out[:, :1], 0.0)
+        if c.categorical_discriminator:
+            d_video += tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=batch["clip_action"], logits=real_out[:, 1:])
+        losses = tf.reduce_mean(d_image), tf.reduce_mean(d_video)
+    return [g.numpy() for loss, net in zip(losses, (image, video))
+            for g in tape.gradient(loss, net.trainable_variables)]
+
+
+@pytest.mark.parametrize("name, changes", [("rjgan", {}),
+                                           ("mocogan", {"category_dim": 3, "instance_noise": 0.2})])
+def test_the_discriminator_updates_are_the_gradients_of_eq_1(name, changes, toy_videos):
+    """The step runs each discriminator pass (real, fake, summary frames) forward and backward
+    alone, in turn; its updates must still be the gradients of the whole losses."""
+    model = make(name, optimizer=lambda: keras.optimizers.SGD(1.0), **changes)
+    model.weight_decay = 0.0
+    batch = next(iter(gan_batches(toy_videos)))
+    variables = (model.image_discriminator.trainable_variables
+                 + model.video_discriminator.trainable_variables)
+    before = [v.numpy() for v in variables]
+    # Step 0 is a summary step (summary_every 1): RJGAN's last line of eq. (1) is in.
+    expected = eq1_discriminator_gradients(model, batch, summary_weight=1.0)
+    without = eq1_discriminator_gradients(model, batch, summary_weight=0.0)
+    model.fit(tf.data.Dataset.from_tensors(batch), steps_per_epoch=1, epochs=1, verbose=0)
+    got = [b - v.numpy() for b, v in zip(before, variables)]  # SGD(1): w - gradient
+    for v, g, e in zip(variables, got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-3, atol=1e-6, err_msg=v.path)
+    if model.summary_term:  # the test sees that term: without it the gradients are far off
+        assert max(np.abs(g - w).max() for g, w in zip(got, without)) > 1e-3
 
 
 def test_mocogan_feeds_z_a_without_the_category_losses(toy_videos):

@@ -374,6 +374,26 @@ def test_training_graph_keeps_tf_graph_rewrites(capfd):
     assert "remapper failed" not in capfd.readouterr().err
 
 
+def test_leaky_relu_backpropagates_as_keras_from_its_output():
+    # The discriminators' LeakyReLU reads its output in the backward pass (its input is freed):
+    # same values and gradients as Keras' LeakyReLU, zeros and negative inputs included.
+    x = tf.constant([[-3.0, -0.5, 0.0, 0.0, 0.25, 4.0]])
+    upstream = tf.constant([[1.0, -2.0, 3.0, -4.0, 5.0, -6.0]])
+    for run in (lambda f: f(), lambda f: tf.function(f)()):
+        results = []
+        for layer in (gan.LeakyReLU(gan.LEAK), keras.layers.LeakyReLU(gan.LEAK)):
+            def forward_backward(layer=layer):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    y = layer(x)
+                return y, tape.gradient(y, x, output_gradients=upstream)
+            results.append([v.numpy() for v in run(forward_backward)])
+        (y, dx), (want_y, want_dx) = results
+        np.testing.assert_array_equal(y, want_y)
+        np.testing.assert_array_equal(dx, want_dx)
+        np.testing.assert_allclose(dx, [[0.2, -0.4, 0.6, -0.8, 5.0, -6.0]], rtol=1e-6)
+
+
 # --- D_V's Conv2D taps against a float64 Conv3D -------------------------------------------------
 
 def _video_discriminator_outputs(dtype, formulation, num_frames, image_size, ndf, categories,

@@ -114,6 +114,23 @@ class NoisyZeroPadding2D(NoisyInput, layers.ZeroPadding2D):
     """ZeroPadding2D with `NoisyInput`: noise on the input, then zeros, as in PyTorch's padded conv."""
 
 
+class LeakyReLU(layers.LeakyReLU):
+    """LeakyReLU whose gradient reads its output, not its input (the same values: for a positive
+    slope both have the same sign), so the input is freed after the forward pass, as PyTorch's
+    in-place LeakyReLU frees it. Keras' keeps the input for the backward pass: one more copy of
+    each discriminator activation held from forward to backward."""
+
+    def call(self, inputs):
+        slope = float(self.negative_slope)
+
+        @tf.custom_gradient
+        def leaky_relu(x):
+            y = tf.nn.leaky_relu(x, alpha=slope)
+            return y, lambda dy: tf.raw_ops.LeakyReluGrad(gradients=dy, features=y, alpha=slope)
+
+        return leaky_relu(inputs)
+
+
 # ---------------------------------------------------------------------------------------------
 # G_I
 
@@ -207,11 +224,11 @@ def image_discriminator(image_size: int = 64, channels: int = 3, ndf: int = 64, 
     x = inputs = keras.Input((image_size, image_size, channels), name="images")
     noise = (lambda i: i) if instance_noise else (lambda i: None)  # noqa: E731
     x = _down2d(x, ndf, "conv0", noise(0))
-    x = layers.LeakyReLU(LEAK, name="conv0_act")(x)
+    x = LeakyReLU(LEAK, name="conv0_act")(x)
     for i, width in enumerate((2 * ndf, 4 * ndf), start=1):
         x = _down2d(x, width, f"conv{i}", noise(i))
         x = batch_norm(name=f"conv{i}_bn")(x)
-        x = layers.LeakyReLU(LEAK, name=f"conv{i}_act")(x)
+        x = LeakyReLU(LEAK, name=f"conv{i}_act")(x)
     x = _down2d(x, num_outputs, "logits", noise(3))  # (H/16, W/16, num_outputs)
     return keras.Model(inputs, x, name=name)
 
@@ -286,6 +303,14 @@ class ConcatZeroPadding3D(NoisyInput, layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
+# The size of a D_V layer's input from which its taps' gradients run one at a time (per replica).
+# D_V alone, forward and backward, at 16 frames, 64x64, batch 16 (inputs up to 54 MB): 364
+# against 560 MiB at the allocator's peak, for 4% more time. Smaller inputs save little for the
+# cores' overlap they lose: 22 MiB for 7% at MoCoGAN's batch of 3 (10 MB), nothing worth having
+# at the small presets (2 MB), where it cost 9-13% of D_V's time.
+SERIAL_TAPS_BYTES = 16 * 2 ** 20
+
+
 def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0),
                        spatial_padding="VALID"):
     """A 3D convolution of stride (1, sh, sw) as a sum of 2D ones over its temporal taps.
@@ -344,27 +369,45 @@ def temporal_taps_conv(x, kernel, spatial_strides=(1, 1), temporal_padding=(0, 0
             y = tf.reshape(y, [batch, length(k)] + _dims(y)[1:])
             return tf.pad(y, [[0, 0], pad, [0, 0], [0, 0], [0, 0]]) if any(pad) else y
 
+        def frame_indices(start, count):  # (B, count, 2): (b, start + i) for scatter along time
+            b, t = tf.meshgrid(tf.range(batch), tf.range(start, start + count), indexing="ij")
+            return tf.stack([b, t], axis=-1)
+
         kernels = tf.unstack(kernel, axis=0)
         y = tf.add_n([in_time(k, tf.nn.conv2d(frames(k), kernels[k], strides, spatial_padding),
                               reach[k]) for k in live])
 
+        # Large layers take their taps' gradients one at a time, each waiting for the one before:
+        # run side by side, the taps' copies of x and their input gradients are all held at once
+        # (kt of each). Small ones keep them side by side, which uses both cores better.
+        serial = not x.shape.is_fully_defined() or (
+            x.shape.num_elements() * x.dtype.size >= SERIAL_TAPS_BYTES)
+
         def gradient(dy):
-            d_kernel, d_x = [None] * taps, []
+            d_kernel, d_x, previous = [None] * taps, None, []
             for k in live:
                 tap, (skip, cut) = kernels[k], reach[k]
-                dy_k = dy if not (skip or cut) else tf.slice(
-                    dy, [0, skip, 0, 0, 0], [-1, length(k), -1, -1, -1])
-                dy_k = tf.reshape(dy_k, [batch * length(k)] + _dims(dy)[2:])
-                x_k = frames(k)
-                d_kernel[k] = tf.raw_ops.Conv2DBackpropFilter(
-                    input=x_k, filter_sizes=_dims(tap), out_backprop=dy_k, strides=strides,
-                    padding=spatial_padding)
-                # Tap k's input frames start first_k frames in: its input gradient lands there.
-                d_x.append(in_time(k, tf.raw_ops.Conv2DBackpropInput(
-                    input_sizes=_dims(x_k), filter=tap, out_backprop=dy_k, strides=strides,
-                    padding=spatial_padding), [first[k], taps - 1 - after - k + cut]))
+                with tf.control_dependencies(previous):
+                    dy_k = dy if not (skip or cut) else tf.slice(
+                        dy, [0, skip, 0, 0, 0], [-1, length(k), -1, -1, -1])
+                    dy_k = tf.reshape(dy_k, [batch * length(k)] + _dims(dy)[2:])
+                    d_kernel[k] = tf.raw_ops.Conv2DBackpropFilter(
+                        input=frames(k), filter_sizes=_dims(tap), out_backprop=dy_k,
+                        strides=strides, padding=spatial_padding)
+                    d_x_k = tf.raw_ops.Conv2DBackpropInput(
+                        input_sizes=[batch * length(k)] + shape[2:], filter=tap,
+                        out_backprop=dy_k, strides=strides, padding=spatial_padding)
+                # Tap k's input frames start first_k frames in: its input gradient adds there,
+                # in place (the sum's buffer is handed on from tap to tap).
+                if d_x is None:
+                    d_x = in_time(k, d_x_k, [first[k], taps - 1 - after - k + cut])
+                else:
+                    d_x = tf.tensor_scatter_nd_add(
+                        d_x, frame_indices(first[k], length(k)),
+                        tf.reshape(d_x_k, [batch, length(k)] + shape[2:]))
+                previous = [d_x, d_kernel[k]] if serial else []
             d_kernel = [tf.zeros_like(tap) if d is None else d for tap, d in zip(kernels, d_kernel)]
-            return tf.add_n(d_x), tf.stack(d_kernel)
+            return d_x, tf.stack(d_kernel)
 
         return y, gradient
 
@@ -494,7 +537,7 @@ def video_discriminator(num_frames: int = 16, image_size: int = 64, channels: in
                         zero_padding=(pad, (1, 1), (1, 1)), formulation=formulation)(x)
         if i > 0:
             x = batch_norm(name=f"conv{i}_bn")(x)
-        x = layers.LeakyReLU(LEAK, name=f"conv{i}_act")(x)
+        x = LeakyReLU(LEAK, name=f"conv{i}_act")(x)
     last_kernel = tuple(min(KERNEL, size) for size in x.shape[1:4])
     x = VideoConv3D(1 + num_categories, last_kernel, padding="valid", use_bias=False,
                     kernel_initializer=torch_initializer(), name="logits", formulation=formulation,
