@@ -242,10 +242,11 @@ class VideoGAN(TrainableModel):
         `passes` is [(inputs, loss_fn)], loss_fn(inputs) -> per-example losses; `average` takes
         those to the replica's share of the batch mean. Each pass runs forward and backward once
         the pass before it has its gradients, so one pass's activations are held at a time.
-        MoCoGAN's code holds a discriminator's real and fake passes together: at 16 frames, 64x64,
-        batches 16/16, D_V's two passes side by side peaked 0.6 GB higher. The gradients are those
-        of the sum: batch norm sees each batch alone either way, and the passes update its moving
-        statistics in the same order.
+        MoCoGAN's code holds a discriminator's real and fake passes together, and the graph ran
+        them side by side: at 16 frames, 64x64, batches 16/16 the discriminators' phase peaked at
+        1039 MiB of TensorFlow's allocator, above the generator's pass (842 MiB), which is now the
+        step's peak. The gradients are those of the sum: batch norm sees each batch alone either
+        way, and the passes update its moving statistics in the same order.
         """
         per_example, total, ready = 0.0, None, []
         for inputs, loss_fn in passes:
@@ -339,13 +340,13 @@ class VideoGAN(TrainableModel):
                 def loss(clips):
                     out = self._discriminate(self.video_discriminator, clips, fold(seed, stream))
                     terms[name] = tf.sigmoid(out[:, 0])
-                    loss = bce(out[:, :1], target)
+                    per_example = bce(out[:, :1], target)
                     if categories:
                         # MoCoGAN: D_V's category head learns the real clips' labels.
                         terms["d_category_loss"] = tf.nn.sparse_softmax_cross_entropy_with_logits(
                             labels=data[f"clip_{c.category_label}"], logits=out[:, 1:])
-                        loss += terms["d_category_loss"]
-                    return loss
+                        per_example += terms["d_category_loss"]
+                    return per_example
                 return loss
 
             passes = [(data["clips"],
