@@ -32,6 +32,9 @@ inputs. GAN settings: D_V on the video batch, D_I and G_I on image batch x clip 
 q(f | x_1:T) and the frame posterior q(z_t | x_t) on those frames' features, the prior LSTM
 p(z_t | z_<t) on the frame latents, the decoder D on batch x frames latents [f, z_t]; the
 PyTorch side of these is `torch_vae_networks.py`, which takes the reference's own modules.
+rjkeras' side takes the median of at least five calls and a second of calls, and the line under
+the networks' table gives an empty tf.function's cost per call: the floor under a network of a
+millisecond (q(z_t) at dsa_small), paid once by a training step.
 Compare figures from one run only: hosts differ by 2x from one day to the next.
 """
 
@@ -199,8 +202,27 @@ def weight_gradients(net):
     return gradients
 
 
-def time_networks(setting: str, repeats: int = 5) -> dict[str, float]:
-    """Median seconds of forward + backward of each network alone at the setting's shapes."""
+def time_calls(call, repeats: int = 5, min_seconds: float = 1.0) -> float:
+    """Median seconds of `call()` after two warm-up calls (the first traces), over at least
+    `repeats` calls and `min_seconds` of them: five calls of a 1 ms network are too few for a
+    ratio that holds from one run to the next."""
+    call(), call()
+    times = []
+    while len(times) < repeats or (sum(times) < min_seconds and len(times) < 10000):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# The key of a worker's JSON that holds the call floor, beside the networks' names.
+EMPTY_CALL = "empty tf.function"
+
+
+def time_networks(setting: str, repeats: int = 5, min_seconds: float = 1.0) -> dict[str, float]:
+    """Median seconds of forward + backward of each network alone at the setting's shapes, and
+    under EMPTY_CALL those of a tf.function that returns its input: TensorFlow's cost per call,
+    which a network of a millisecond or two pays in full but a training step pays once."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import numpy as np
     import tensorflow as tf
@@ -212,17 +234,9 @@ def time_networks(setting: str, repeats: int = 5) -> dict[str, float]:
         x = tf.constant(x, tf.float32)
         net(x)  # builds a layer's weights outside the tf.function
         gradients = weight_gradients(net)
-
-        def run():
-            return [g.numpy() for g in gradients(x)]
-
-        run(), run()  # trace, warm up
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        seconds[name] = statistics.median(times)
+        seconds[name] = time_calls(lambda: [g.numpy() for g in gradients(x)], repeats, min_seconds)
+    identity, one = tf.function(lambda x: x), tf.constant([1.0])
+    seconds[EMPTY_CALL] = time_calls(lambda: identity(one).numpy(), repeats, min_seconds)
     return seconds
 
 
@@ -265,13 +279,25 @@ def run_rjkeras_networks(setting: str, scratch: str) -> dict[str, float]:
         return json.load(f)
 
 
-def networks_markdown(rows: list[dict]) -> str:
+def networks_markdown(rows: list[dict], empty_calls: list[float] = ()) -> str:
+    """The networks-alone table; `empty_calls`: an empty tf.function's seconds a call, one per worker."""
     lines = ["| setting | network | input | rjkeras ms | PyTorch ms | ratio |", "|---|---|---|---:|---:|---:|"]
     for r in rows:
         torch_s = r.get("torch_s")
-        lines.append(f"| {r['setting']} | {r['network']} | {r['input']} | {1000 * r['rjkeras_s']:.0f} | "
-                     + (f"{1000 * torch_s:.0f} | {r['rjkeras_s'] / torch_s:.2f} |" if torch_s else "n/a | n/a |"))
+        lines.append(f"| {r['setting']} | {r['network']} | {r['input']} | {_ms(r['rjkeras_s'])} | "
+                     + (f"{_ms(torch_s)} | {r['rjkeras_s'] / torch_s:.2f} |" if torch_s else "n/a | n/a |"))
+    if empty_calls:
+        low, high = _ms(min(empty_calls)), _ms(max(empty_calls))
+        lines.append(f"\nA tf.function that only returns its input took {low if low == high else f'{low}-{high}'}"
+                     " ms a call in rjkeras' workers: a network within a few times of that is timed mostly on "
+                     "TensorFlow's cost per call, which a training step pays once, not once per network.")
     return "\n".join(lines)
+
+
+def _ms(seconds: float) -> str:
+    """Milliseconds with two significant digits below 10 ms (a q(z_t) takes well under one)."""
+    ms = 1000 * seconds
+    return f"{ms:.0f}" if ms >= 10 else f"{ms:.2g}"
 
 
 def network_rows(setting: str, ours: dict[str, float], theirs: dict | None) -> list[dict]:
@@ -342,7 +368,7 @@ def main(argv):
         meta = {}
         if why_no_torch:
             _say(f"PyTorch side skipped: {why_no_torch}")
-        rows, net_rows = [], []
+        rows, net_rows, empty_calls = [], [], []
         with tempfile.TemporaryDirectory(prefix="rjkeras_compare_") as scratch:
             for setting in FLAGS.settings:
                 family = SETTINGS[setting][0]
@@ -370,16 +396,20 @@ def main(argv):
                          + (f", PyTorch {theirs['median_s']:.3f} s/it" if theirs else ""))
                 if FLAGS.networks and has_networks(setting):
                     _say(f"[{setting}] rjkeras networks alone")
-                    net_rows += network_rows(setting, run_rjkeras_networks(setting, scratch), theirs)
+                    ours_alone = run_rjkeras_networks(setting, scratch)
+                    empty_calls.append(ours_alone.get(EMPTY_CALL))
+                    net_rows += network_rows(setting, ours_alone, theirs)
     except UserError as e:
         fail(e)
     measured_with = sitting(meta, torch_version)
     _say("\n" + markdown(rows, why_no_torch, measured_with))
+    empty_calls = [s for s in empty_calls if s]
     if net_rows:
-        _say("\nEach network alone (forward + backward):\n\n" + networks_markdown(net_rows))
+        _say("\nEach network alone (forward + backward):\n\n" + networks_markdown(net_rows, empty_calls))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:
-            json.dump({"rows": rows, "networks": net_rows, "torch_skipped": why_no_torch,
+            json.dump({"rows": rows, "networks": net_rows, "empty_call_s": empty_calls,
+                       "torch_skipped": why_no_torch,
                        "torch_version": torch_version, "rjkeras_meta": meta}, f, indent=1)
 
 

@@ -10,8 +10,9 @@ The networks are the reference's own: its `setup_vae` builds them, through a sta
 `torch.nn` that keeps every module it makes, so no layer is restated here. Only the glue between
 them is, as the reference's iteration runs it: the bi-LSTM's two final states into q(f)'s head,
 and the prior's LSTM cell rolled over the frames. Each network's forward + backward of its
-output's mean (the weights' gradients) is timed as the reference times D_V, D_I and G_I: two
-warm-up calls, then the median of five.
+output's mean (the weights' gradients) is timed as compare.py times rjkeras' side: two warm-up
+calls, then the median of at least five and of at least a second of calls (the reference's D_V, D_I
+and G_I, tens of milliseconds each, take the median of five; at 1 ms, five calls are too few).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def main():
             forward().mean().backward()
         forward_backward(), forward_backward()
         times = []
-        for _ in range(5):
+        while len(times) < 5 or (sum(times) < 1.0 and len(times) < 10000):
             start = time.perf_counter()
             forward_backward()
             times.append(time.perf_counter() - start)
