@@ -3,6 +3,7 @@
     python benchmarks/compare.py                                   # every setting
     python benchmarks/compare.py --settings=sprites_small,dsa_small --models=mocogan,rjgan
     python benchmarks/compare.py --torch_python=~/torchenv/bin/python --json=compare.json
+    python benchmarks/compare.py --settings=sprites_small,dsa_small --rounds=3   # alternated 3 times
 
 The PyTorch side is the shared reference script (`--reference`, by default
 `../shared/bench/pytorch_reference.py` beside the repository), run by a Python that has torch
@@ -35,6 +36,9 @@ PyTorch side of these is `torch_vae_networks.py`, which takes the reference's ow
 rjkeras' side takes the median of at least five calls and a second of calls, and the line under
 the networks' table gives an empty tf.function's cost per call: the floor under a network of a
 millisecond (q(z_t) at dsa_small), paid once by a training step.
+`--rounds=N` runs each side N times per setting, alternated (rjkeras, PyTorch, rjkeras, ...):
+the table gives each side's median and, after the ratio of those, the lowest and highest of the
+rounds' own ratios. On a shared 2-core host one run's ratio swings by 0.1-0.25.
 Compare figures from one run only: hosts differ by 2x from one day to the next.
 """
 
@@ -81,6 +85,8 @@ def define_flags() -> None:
                         "A Python interpreter that can import torch; empty: skip the PyTorch side.")
     flags.DEFINE_integer("steps", None, "Timed steps per model (benchmark.py's default if unset).")
     flags.DEFINE_integer("iters", 5, "Timed iterations of the PyTorch reference.")
+    flags.DEFINE_integer("rounds", 1, "Runs of each side per setting, alternated (rjkeras, PyTorch, "
+                         "rjkeras, ...): the table gives each side's median and the rounds' ratios.", lower_bound=1)
     flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
     flags.DEFINE_bool("networks", False, "Also time each network alone at each setting's shapes "
                       "(D_V, D_I, G_I; the VAEs' E, q(f), q(z_t), p(z_t), D).")
@@ -183,6 +189,45 @@ def run_rjkeras(setting: str, models: list[str], scratch: str) -> tuple[dict[str
     with open(out) as f:
         saved = json.load(f)
     return {row["model"]: row for row in saved["models"]}, saved["meta"]
+
+
+def measure_setting(setting: str, models: list[str], python: str | None, scratch: str,
+                    rounds: int = 1) -> tuple[list[dict], dict, dict | None]:
+    """One setting's rows, benchmark.py's meta and the reference's last result: rjkeras' models
+    and the reference (when `python` has torch) each run `rounds` times, alternated, so that a
+    slow spell of a shared host falls on both sides. A row gives each side's median over the
+    rounds (s/step, peak) and, over two rounds or more, every round's ratio ("ratios")."""
+    ours_rounds, theirs_rounds, meta = [], [], {}
+    for i in range(rounds):
+        label = f" (round {i + 1}/{rounds})" if rounds > 1 else ""
+        _say(f"[{setting}] rjkeras{label}: {', '.join(models)}")
+        ours, round_meta = run_rjkeras(setting, models, scratch)
+        ours_rounds.append(ours)
+        meta = round_meta or meta
+        if python:
+            _say(f"[{setting}] PyTorch reference{label}")
+            theirs_rounds.append(run_reference(python, setting, scratch))
+    theirs_ok = [t for t in theirs_rounds if t]
+    rows = []
+    for model in models:
+        ours = [o[model] for o in ours_rounds if model in o]
+        if not ours:
+            continue
+        row = {"setting": setting, "model": model,
+               "rjkeras_s": statistics.median(o["s_per_step"] for o in ours),
+               "rjkeras_peak_mib": statistics.median(o["peak_rss_mib"] for o in ours),
+               "gflop_per_step": ours[-1].get("gflop_per_step"),
+               "matmul_gflop_per_s": ours[-1].get("matmul_gflop_per_s")}
+        if theirs_ok:
+            row.update(torch_s=statistics.median(t["median_s"] for t in theirs_ok),
+                       torch_peak_mib=statistics.median(t["peak_rss_mib"] for t in theirs_ok))
+        if rounds > 1:
+            row["ratios"] = [o[model]["s_per_step"] / t["median_s"]
+                             for o, t in zip(ours_rounds, theirs_rounds) if model in o and t]
+        rows.append(row)
+        _say(f"[{setting}] {model}: rjkeras {row['rjkeras_s']:.3f} s/step"
+             + (f", PyTorch {row['torch_s']:.3f} s/it" if theirs_ok else ""))
+    return rows, meta, theirs_ok[-1] if theirs_ok else None
 
 
 def weight_gradients(net):
@@ -338,6 +383,8 @@ def markdown(rows: list[dict], why_no_torch: str | None, measured_with: str | No
     for r in rows:
         torch_s, torch_mib = r.get("torch_s"), r.get("torch_peak_mib")
         ratio = f"{r['rjkeras_s'] / torch_s:.2f}" if torch_s else "n/a"
+        if len(r.get("ratios", ())) > 1:  # the rounds' own ratios, lowest to highest
+            ratio += f" ({min(r['ratios']):.2f}-{max(r['ratios']):.2f})"
         lines.append(f"| {r['setting']} | {r['model']} | {r['rjkeras_s']:.3f} | {fmt(torch_s, '.3f')} | "
                      f"{ratio} | {r['rjkeras_peak_mib']:.0f} | {fmt(torch_mib, '.0f')} | "
                      f"{fmt(r.get('gflop_per_step'), '.3g')} | "
@@ -375,25 +422,10 @@ def main(argv):
                 models = [m for m in (FLAGS.models or family) if m in family]
                 if not models:
                     continue
-                _say(f"[{setting}] rjkeras: {', '.join(models)}")
-                ours, setting_meta = run_rjkeras(setting, models, scratch)
+                setting_rows, setting_meta, theirs = measure_setting(setting, models, python, scratch,
+                                                                     FLAGS.rounds)
                 meta = setting_meta or meta
-                theirs = None
-                if not why_no_torch:
-                    _say(f"[{setting}] PyTorch reference")
-                    theirs = run_reference(python, setting, scratch)
-                for model in models:
-                    if model not in ours:
-                        continue
-                    row = {"setting": setting, "model": model, "rjkeras_s": ours[model]["s_per_step"],
-                           "rjkeras_peak_mib": ours[model]["peak_rss_mib"],
-                           "gflop_per_step": ours[model].get("gflop_per_step"),
-                           "matmul_gflop_per_s": ours[model].get("matmul_gflop_per_s")}
-                    if theirs:
-                        row.update(torch_s=theirs["median_s"], torch_peak_mib=theirs["peak_rss_mib"])
-                    rows.append(row)
-                    _say(f"[{setting}] {model}: rjkeras {row['rjkeras_s']:.3f} s/step"
-                         + (f", PyTorch {theirs['median_s']:.3f} s/it" if theirs else ""))
+                rows += setting_rows
                 if FLAGS.networks and has_networks(setting):
                     _say(f"[{setting}] rjkeras networks alone")
                     ours_alone = run_rjkeras_networks(setting, scratch)

@@ -187,6 +187,39 @@ def test_the_networks_table_gives_the_call_floor_and_short_times_to_two_digits()
     assert "took" not in compare.networks_markdown(rows)
 
 
+
+def test_rounds_alternate_the_sides_and_give_each_rounds_ratio(monkeypatch):
+    """--rounds=3: rjkeras, PyTorch, rjkeras, ... so that a slow spell of a shared host (it
+    swung a ratio by 0.1-0.25 from one run to the next) falls on both sides; the row gives each
+    side's median and the cell every round's ratio, lowest to highest."""
+    compare = _compare_module()
+    order, ours, theirs = [], iter([0.2, 0.5, 0.3]), iter([0.25, 0.5, 0.5])
+
+    def run_rjkeras(setting, models, scratch):
+        order.append("rjkeras")
+        return {"mocogan": {"s_per_step": next(ours), "peak_rss_mib": 1000.0}}, {"tensorflow": "2.x"}
+
+    def run_reference(python, setting, scratch):
+        order.append("torch")
+        return {"median_s": next(theirs), "peak_rss_mib": 400.0}
+
+    monkeypatch.setattr(compare, "run_rjkeras", run_rjkeras)
+    monkeypatch.setattr(compare, "run_reference", run_reference)
+    monkeypatch.setattr(compare, "_say", lambda message: None)
+    rows, meta, _ = compare.measure_setting("sprites_small", ["mocogan"], "python", "/tmp", rounds=3)
+    assert order == ["rjkeras", "torch"] * 3 and meta == {"tensorflow": "2.x"}
+    [row] = rows
+    assert row["rjkeras_s"] == 0.3 and row["torch_s"] == 0.5  # the medians
+    assert row["ratios"] == pytest.approx([0.8, 1.0, 0.6])
+    ratio_cell = compare.markdown(rows, None).splitlines()[2].split("|")[5].strip()
+    assert ratio_cell == "0.60 (0.60-1.00)"
+    # Without torch, rjkeras alone, and one round gives one ratio, as before.
+    order.clear()
+    ours = iter([0.2])
+    rows, _, theirs_last = compare.measure_setting("sprites_small", ["mocogan"], None, "/tmp")
+    assert order == ["rjkeras"] and "torch_s" not in rows[0] and "ratios" not in rows[0] and theirs_last is None
+
+
 TORCH_PYTHON = os.path.expanduser("~/torchenv/bin/python")
 REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(SCRIPT))), "shared", "bench",
                          "pytorch_reference.py")
