@@ -216,8 +216,8 @@ def measure_setting(setting: str, models: list[str], python: str | None, scratch
         row = {"setting": setting, "model": model,
                "rjkeras_s": statistics.median(o["s_per_step"] for o in ours),
                "rjkeras_peak_mib": statistics.median(o["peak_rss_mib"] for o in ours),
-               "gflop_per_step": ours[-1].get("gflop_per_step"),
-               "matmul_gflop_per_s": ours[-1].get("matmul_gflop_per_s")}
+               "gflop_per_step": ours[-1].get("gflop_per_step"),  # the same graph every round
+               "matmul_gflop_per_s": _median_or_none(o.get("matmul_gflop_per_s") for o in ours)}
         if theirs_ok:
             row.update(torch_s=statistics.median(t["median_s"] for t in theirs_ok),
                        torch_peak_mib=statistics.median(t["peak_rss_mib"] for t in theirs_ok))
@@ -228,6 +228,11 @@ def measure_setting(setting: str, models: list[str], python: str | None, scratch
         _say(f"[{setting}] {model}: rjkeras {row['rjkeras_s']:.3f} s/step"
              + (f", PyTorch {row['torch_s']:.3f} s/it" if theirs_ok else ""))
     return rows, meta, theirs_ok[-1] if theirs_ok else None
+
+
+def _median_or_none(values):
+    values = [v for v in values if v]
+    return statistics.median(values) if values else None
 
 
 def weight_gradients(net):

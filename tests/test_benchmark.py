@@ -194,10 +194,13 @@ def test_rounds_alternate_the_sides_and_give_each_rounds_ratio(monkeypatch):
     side's median and the cell every round's ratio, lowest to highest."""
     compare = _compare_module()
     order, ours, theirs = [], iter([0.2, 0.5, 0.3]), iter([0.25, 0.5, 0.5])
+    rates = iter([100.0, 300.0, 200.0, None])
 
     def run_rjkeras(setting, models, scratch):
         order.append("rjkeras")
-        return {"mocogan": {"s_per_step": next(ours), "peak_rss_mib": 1000.0}}, {"tensorflow": "2.x"}
+        rate = next(rates)  # the worker's matmul rate, sampled anew each round
+        return {"mocogan": {"s_per_step": next(ours), "peak_rss_mib": 1000.0, "gflop_per_step": 30.0,
+                            "matmul_gflop_per_s": rate}}, {"tensorflow": "2.x"}
 
     def run_reference(python, setting, scratch):
         order.append("torch")
@@ -211,6 +214,7 @@ def test_rounds_alternate_the_sides_and_give_each_rounds_ratio(monkeypatch):
     [row] = rows
     assert row["rjkeras_s"] == 0.3 and row["torch_s"] == 0.5  # the medians
     assert row["ratios"] == pytest.approx([0.8, 1.0, 0.6])
+    assert row["matmul_gflop_per_s"] == 200.0 and row["gflop_per_step"] == 30.0
     ratio_cell = compare.markdown(rows, None).splitlines()[2].split("|")[5].strip()
     assert ratio_cell == "0.60 (0.60-1.00)"
     # Without torch, rjkeras alone, and one round gives one ratio, as before.
