@@ -145,18 +145,19 @@ def torch_python() -> tuple[str | None, str | None, str | None]:
     return python, found.stdout.split()[-1], None
 
 
-def run_reference(python: str, setting: str, scratch: str) -> dict | None:
+def run_reference(python: str, setting: str, scratch: str, networks: bool = False) -> dict | None:
+    """The reference's iteration at one setting, and with `networks` its networks alone too."""
     out = os.path.join(scratch, f"torch_{setting}.json")
     command = [python, FLAGS.reference,
                f"--settings={setting}", f"--iters={FLAGS.iters}", f"--json={out}"]
-    command += ["--networks"] if FLAGS.networks and setting in NETWORK_SHAPES else []
+    command += ["--networks"] if networks and setting in NETWORK_SHAPES else []
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode or not os.path.exists(out):
         _say(f"  PyTorch {setting}: failed\n{result.stderr[-2000:]}")
         return None
     with open(out) as f:
         rows = json.load(f)
-    if rows and FLAGS.networks and setting in VAE_NETWORK_SHAPES:
+    if rows and networks and setting in VAE_NETWORK_SHAPES:
         rows[0].update(run_reference_vae_networks(python, setting, scratch))
     return rows[0] if rows else None
 
@@ -192,11 +193,13 @@ def run_rjkeras(setting: str, models: list[str], scratch: str) -> tuple[dict[str
 
 
 def measure_setting(setting: str, models: list[str], python: str | None, scratch: str,
-                    rounds: int = 1) -> tuple[list[dict], dict, dict | None]:
+                    rounds: int = 1, networks: bool = False) -> tuple[list[dict], dict, dict | None]:
     """One setting's rows, benchmark.py's meta and the reference's last result: rjkeras' models
     and the reference (when `python` has torch) each run `rounds` times, alternated, so that a
     slow spell of a shared host falls on both sides. A row gives each side's median over the
-    rounds (s/step, peak) and, over two rounds or more, every round's ratio ("ratios")."""
+    rounds (s/step, peak) and, over two rounds or more, every round's ratio ("ratios").
+    `networks`: the reference also times its networks alone, in the last round only (each
+    network already takes the median of its own calls)."""
     ours_rounds, theirs_rounds, meta = [], [], {}
     for i in range(rounds):
         label = f" (round {i + 1}/{rounds})" if rounds > 1 else ""
@@ -206,7 +209,7 @@ def measure_setting(setting: str, models: list[str], python: str | None, scratch
         meta = round_meta or meta
         if python:
             _say(f"[{setting}] PyTorch reference{label}")
-            theirs_rounds.append(run_reference(python, setting, scratch))
+            theirs_rounds.append(run_reference(python, setting, scratch, networks and i == rounds - 1))
     theirs_ok = [t for t in theirs_rounds if t]
     rows = []
     for model in models:
@@ -427,8 +430,8 @@ def main(argv):
                 models = [m for m in (FLAGS.models or family) if m in family]
                 if not models:
                     continue
-                setting_rows, setting_meta, theirs = measure_setting(setting, models, python, scratch,
-                                                                     FLAGS.rounds)
+                setting_rows, setting_meta, theirs = measure_setting(
+                    setting, models, python, scratch, FLAGS.rounds, FLAGS.networks and has_networks(setting))
                 meta = setting_meta or meta
                 rows += setting_rows
                 if FLAGS.networks and has_networks(setting):

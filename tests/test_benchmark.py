@@ -202,15 +202,17 @@ def test_rounds_alternate_the_sides_and_give_each_rounds_ratio(monkeypatch):
         return {"mocogan": {"s_per_step": next(ours), "peak_rss_mib": 1000.0, "gflop_per_step": 30.0,
                             "matmul_gflop_per_s": rate}}, {"tensorflow": "2.x"}
 
-    def run_reference(python, setting, scratch):
-        order.append("torch")
+    def run_reference(python, setting, scratch, networks=False):
+        order.append("torch+networks" if networks else "torch")
         return {"median_s": next(theirs), "peak_rss_mib": 400.0}
 
     monkeypatch.setattr(compare, "run_rjkeras", run_rjkeras)
     monkeypatch.setattr(compare, "run_reference", run_reference)
     monkeypatch.setattr(compare, "_say", lambda message: None)
-    rows, meta, _ = compare.measure_setting("sprites_small", ["mocogan"], "python", "/tmp", rounds=3)
-    assert order == ["rjkeras", "torch"] * 3 and meta == {"tensorflow": "2.x"}
+    rows, meta, _ = compare.measure_setting("sprites_small", ["mocogan"], "python", "/tmp", rounds=3,
+                                            networks=True)
+    # The reference times its networks alone once, in the last round.
+    assert order == ["rjkeras", "torch"] * 2 + ["rjkeras", "torch+networks"] and meta == {"tensorflow": "2.x"}
     [row] = rows
     assert row["rjkeras_s"] == 0.3 and row["torch_s"] == 0.5  # the medians
     assert row["ratios"] == pytest.approx([0.8, 1.0, 0.6])
