@@ -1,5 +1,6 @@
 """The VAEs' LSTMs: `ProjectedLSTM` (its loop and written-out gradient, `lstm_sequence`) computes
-what Keras' LSTM computes, and reads its checkpoints."""
+what Keras' LSTM computes, and reads its checkpoints; so does the decoder's to-RGB layer,
+`SameConv2DTranspose`, against Keras' Conv2DTranspose."""
 
 import numpy as np
 import pytest
@@ -125,3 +126,69 @@ def test_with_a_gpu_keras_path_runs_so_cudnn_can(monkeypatch):
                         lambda kind=None: ["/device:GPU:0"] if kind == "GPU" else [])
     lstm(x)
     assert calls == ["projected"]
+
+
+def _relative_error(want, got):
+    return float(np.abs(np.asarray(want) - np.asarray(got)).max() / np.abs(np.asarray(want)).max())
+
+
+@pytest.mark.parametrize("in_graph", [False, True], ids=["eager", "graph"])
+@pytest.mark.parametrize("shape, kernel_size, filters", [
+    ((2, 32, 32, 32), (5, 5), 3),  # DSA's to-RGB layer at the small presets' size
+    ((3, 9, 12, 4), (3, 5), 2),  # a non-square kernel and frame
+    ((2, 6, 6, 3), (1, 1), 5),  # one tap
+])
+def test_same_conv2d_transpose_gives_keras_outputs_and_gradients(shape, kernel_size, filters, in_graph):
+    """Outputs and the input, kernel and bias gradients of Keras' Conv2DTranspose, to float32
+    round-off, with weights of O(1) and no activation (a saturated tanh would hide the gradients);
+    the taps flipped (as a missing flip would) or summed in the wrong horizontal order miss by far
+    more."""
+    rng = np.random.default_rng(4)
+    x = tf.constant(rng.uniform(-1, 1, shape), tf.float32)
+    new = vae.SameConv2DTranspose(filters, kernel_size, padding="same")
+    old = layers.Conv2DTranspose(filters, kernel_size, padding="same")
+    new(x), old(x)
+    _same_weights(new, old, rng)
+    y_new, g_new = _outputs_and_gradients(new, x, in_graph)
+    y_old, g_old = _outputs_and_gradients(old, x)
+    for a, b in zip(y_new + g_new, y_old + g_old):
+        assert a.shape == b.shape
+        assert _relative_error(b, a) < 1e-4
+    if kernel_size != (1, 1):
+        kernel = tf.convert_to_tensor(old.kernel)
+        for wrong in (kernel[::-1, ::-1], kernel[:, ::-1]):
+            assert _relative_error(y_old[0] - old.bias, vae.same_conv2d_transpose(x, wrong)) > 0.1
+
+
+@pytest.mark.parametrize("kwargs", [dict(strides=2), dict(kernel_size=4), dict(padding="valid"),
+                                    dict(output_padding=0), dict(dilation_rate=2)])
+def test_other_transposed_convs_take_keras_op(kwargs, monkeypatch):
+    """The folded taps are stride 1, 'same', odd kernels: anything else is Keras' own op."""
+    monkeypatch.setattr(vae, "same_conv2d_transpose", None)  # would fail loudly if called
+    kwargs = {"kernel_size": 3, "padding": "same", **kwargs}
+    x = tf.constant(np.random.default_rng(5).uniform(-1, 1, (2, 7, 7, 4)), tf.float32)
+    new, old = vae.SameConv2DTranspose(3, **kwargs), layers.Conv2DTranspose(3, **kwargs)
+    new(x), old(x)
+    _same_weights(new, old, np.random.default_rng(6))
+    np.testing.assert_allclose(new(x).numpy(), old(x).numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_with_a_gpu_the_transposed_conv_is_keras_op(monkeypatch):
+    monkeypatch.setattr(tf.config, "list_logical_devices",
+                        lambda kind=None: ["/device:GPU:0"] if kind == "GPU" else [])
+    monkeypatch.setattr(vae, "same_conv2d_transpose", None)
+    assert vae.SameConv2DTranspose(3, 5, padding="same")(tf.ones([1, 8, 8, 4])).shape == (1, 8, 8, 3)
+
+
+def test_same_conv2d_transpose_restores_a_keras_checkpoint_and_serves(tmp_path):
+    """Decoders saved before the layer existed restore into it, and a signature with an unknown
+    batch (a SavedModel's) runs the folded taps."""
+    x = tf.constant(np.random.default_rng(7).uniform(-1, 1, (2, 8, 8, 4)), tf.float32)
+    old = layers.Conv2DTranspose(3, 5, padding="same", activation="tanh")
+    old(x)
+    path = tf.train.Checkpoint(layer=old).save(str(tmp_path / "ckpt"))
+    new = vae.SameConv2DTranspose.from_config(old.get_config())
+    new(x)
+    tf.train.Checkpoint(layer=new).restore(path).assert_consumed()
+    fn = tf.function(new, input_signature=[tf.TensorSpec([None, 8, 8, 4], tf.float32)])
+    np.testing.assert_allclose(fn(x).numpy(), old(x).numpy(), rtol=1e-5, atol=1e-6)

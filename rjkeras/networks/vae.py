@@ -68,8 +68,57 @@ def frame_decoder(latent_dim: int, image_size: int, channels: int, feature_dim: 
                                    name=f"deconv{i}")(x)
         x = batch_norm(name=f"deconv{i}_bn")(x)
         x = layers.LeakyReLU(LEAK, name=f"deconv{i}_act")(x)
-    x = layers.Conv2DTranspose(3, 5, strides=1, padding="same", activation="tanh", name="to_rgb")(x)
+    x = SameConv2DTranspose(3, 5, padding="same", activation="tanh", name="to_rgb")(x)
     return keras.Model(inputs, x, name=name)
+
+
+def same_conv2d_transpose(x, kernel):
+    """tf.nn.conv2d_transpose(x, kernel) at stride 1 with 'same' padding, for an odd kernel
+    (kh, kw, out, in) and a narrow output (RGB), computed as the CPU computes it fastest.
+
+    At stride 1 a transposed conv is the conv with the kernel flipped. Here the kw horizontal taps
+    are folded into kw * out output channels of a (kh x 1) conv, and kw shifted slices of its output
+    are summed: oneDNN takes about as long for 3 output channels as for 16, so the folded conv
+    does kw times the useful work per pass. The backward pass is the transposed conv's own (a
+    Conv2D of the output gradient and a Conv2DBackpropFilter); autodiff of the slices was 3x
+    slower. DSA's 32-channel to-RGB layer at 32x32, batch 128 frames: forward and backward in
+    18 ms against 27-32 ms (and 0.77 s against 1.4-1.6 s at 256 channels, 64x64, 200 frames).
+    """
+    kh, kw, out, cin = kernel.shape
+
+    @tf.custom_gradient
+    def run(x, kernel):
+        columns = tf.reshape(tf.transpose(kernel[::-1, ::-1], (0, 3, 1, 2)), (kh, 1, cin, kw * out))
+        padding = [[0, 0], [kh // 2, kh // 2], [kw // 2, kw // 2], [0, 0]]
+        taps = tf.nn.conv2d(x, columns, 1, padding)  # (B, H, W + kw - 1, kw * out)
+        width = tf.shape(x)[2]
+        y = tf.add_n([taps[:, :, j:j + width, j * out:(j + 1) * out] for j in range(kw)])
+
+        def grad(dy):
+            d_kernel = tf.raw_ops.Conv2DBackpropFilter(input=dy, filter_sizes=tf.shape(kernel), out_backprop=x,
+                                                       strides=[1, 1, 1, 1], padding="SAME")
+            return tf.nn.conv2d(dy, kernel, 1, "SAME"), d_kernel
+
+        return y, grad
+
+    return run(x, kernel)
+
+
+@keras.saving.register_keras_serializable(package="rjkeras")
+class SameConv2DTranspose(layers.Conv2DTranspose):
+    """`layers.Conv2DTranspose` whose stride-1, 'same', odd-kernel case runs on a CPU as
+    `same_conv2d_transpose`. Same weights and the same outputs and gradients to round-off; with a
+    GPU, or any other stride, padding, output padding, dilation or layout, Keras' own op runs."""
+
+    def call(self, inputs):
+        if (tuple(self.strides) != (1, 1) or self.padding != "same" or tuple(self.dilation_rate) != (1, 1)
+                or self.output_padding is not None or self.data_format != "channels_last" or any(k % 2 == 0 for k in self.kernel_size)
+                or tf.config.list_logical_devices("GPU")):
+            return super().call(inputs)
+        outputs = same_conv2d_transpose(inputs, tf.convert_to_tensor(self.kernel))
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs) if self.activation is not None else outputs
 
 
 def repeat_over_time(x, steps):
