@@ -26,12 +26,12 @@ def build_model(config):
 
 def compile_model(model, config):
     """Gives the model its optimizer(s), built now (call inside the strategy scope)."""
-    import keras
+    from rjkeras.models.optimizer import Adam
 
     t = config.train
 
     def adam():
-        return keras.optimizers.Adam(t.learning_rate, beta_1=t.beta_1, beta_2=t.beta_2)
+        return Adam(t.learning_rate, beta_1=t.beta_1, beta_2=t.beta_2)
 
     if is_gan(model):
         model.compile(adam(), adam(), adam() if model.has_video else None, weight_decay=t.weight_decay)
