@@ -112,8 +112,8 @@ class SameConv2DTranspose(layers.Conv2DTranspose):
 
     def call(self, inputs):
         if (tuple(self.strides) != (1, 1) or self.padding != "same" or tuple(self.dilation_rate) != (1, 1)
-                or self.output_padding is not None or self.data_format != "channels_last" or any(k % 2 == 0 for k in self.kernel_size)
-                or tf.config.list_logical_devices("GPU")):
+                or self.output_padding is not None or self.data_format != "channels_last"
+                or any(k % 2 == 0 for k in self.kernel_size) or tf.config.list_logical_devices("GPU")):
             return super().call(inputs)
         outputs = same_conv2d_transpose(inputs, tf.convert_to_tensor(self.kernel))
         if self.use_bias:
