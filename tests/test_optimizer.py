@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import testing_utils
 from rjkeras.models.optimizer import Adam
 
 SHAPES = [(5, 5, 3, 8), (8,), (40, 7)]
@@ -46,7 +47,7 @@ def test_the_fused_update_is_keras_adam(amsgrad):
 
 def test_two_replicas_update_as_one_device():
     want, _, _, _ = _train(keras.optimizers.Adam, tf.distribute.get_strategy())
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = testing_utils.mirrored(2)
     got, _, optimizer, variables = _train(Adam, strategy)
     for a, b in zip(want, got):
         np.testing.assert_allclose(b, a, rtol=0, atol=2e-6)
