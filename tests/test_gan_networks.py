@@ -427,10 +427,6 @@ PRESET_D_V_SHAPES = pytest.mark.parametrize("num_frames, image_size, ndf, catego
 ])
 
 
-def _relative_error(want, got):
-    return float(np.abs(want - got).max() / np.abs(want).max())
-
-
 def _conv3d(x, kernel, strides, padding, spatial=((0, 0), (0, 0))):
     """TensorFlow's own Conv3D of x with `padding` zero frames before and after (and `spatial`
     zeros around each frame)."""
@@ -474,10 +470,10 @@ def test_the_conv2d_taps_are_a_float64_conv3d_layer_by_layer(num_frames, image_s
         for name, convolve in ((name, f.convolution_op) for name, f in formulations.items()):
             got = _conv_and_gradients(convolve, x, kernel, upstream, tf.float32)
             for what, a, b in zip(("output", "d_input", "d_kernel"), want, got):
-                assert _relative_error(a, b) < 1e-4, (layer.name, name, what)
+                assert testing_utils.relative_error(a, b) < 1e-4, (layer.name, name, what)
             wrong = _conv_and_gradients(convolve, x, kernel[::-1], upstream, tf.float32)
             for what, a, b in zip(("output", "d_input"), want, wrong):
-                assert _relative_error(a, b) > 0.1, (layer.name, name, what)
+                assert testing_utils.relative_error(a, b) > 0.1, (layer.name, name, what)
 
 
 @pytest.mark.parametrize("frames, padding", [
@@ -501,7 +497,7 @@ def test_the_taps_skip_zero_frames_exactly(frames, padding):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=what)
     if padding[0] != padding[1]:  # the zero frames on the wrong side
         flipped = gan.temporal_taps_conv(tf.constant(x), tf.constant(kernel), (2, 2), padding[::-1])
-        assert _relative_error(want[0], flipped.numpy()) > 0.1
+        assert testing_utils.relative_error(want[0], flipped.numpy()) > 0.1
 
 
 def test_the_taps_take_the_zero_frames_in_a_graph_of_unknown_length():
@@ -555,10 +551,10 @@ def test_the_cpu_d_v_gives_a_float64_conv3d_d_vs_logits(num_frames, image_size, 
     shapes = (num_frames, image_size, ndf, categories)
     want = _video_discriminator_outputs("float64", "conv3d", *shapes, weights, videos)[0]
     got = _video_discriminator_outputs("float32", "auto", *shapes, weights, videos)[0]
-    assert _relative_error(want, got) < 1e-4
+    assert testing_utils.relative_error(want, got) < 1e-4
     reversed_taps = [w[::-1] if w.ndim == 5 else w for w in weights]
     wrong = _video_discriminator_outputs("float32", "auto", *shapes, reversed_taps, videos)[0]
-    assert _relative_error(want, wrong) > 0.1
+    assert testing_utils.relative_error(want, wrong) > 0.1
 
 
 def test_video_discriminator_formulations_compute_alike_in_float64():

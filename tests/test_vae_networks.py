@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
+import testing_utils
 from rjkeras.networks import vae
 
 BATCH, STEPS, FEATURES, UNITS = 3, 5, 7, 6
@@ -128,10 +129,6 @@ def test_with_a_gpu_keras_path_runs_so_cudnn_can(monkeypatch):
     assert calls == ["projected"]
 
 
-def _relative_error(want, got):
-    return float(np.abs(np.asarray(want) - np.asarray(got)).max() / np.abs(np.asarray(want)).max())
-
-
 @pytest.mark.parametrize("in_graph", [False, True], ids=["eager", "graph"])
 @pytest.mark.parametrize("shape, kernel_size, filters", [
     ((2, 32, 32, 32), (5, 5), 3),  # DSA's to-RGB layer at the small presets' size
@@ -153,11 +150,11 @@ def test_same_conv2d_transpose_gives_keras_outputs_and_gradients(shape, kernel_s
     y_old, g_old = _outputs_and_gradients(old, x)
     for a, b in zip(y_new + g_new, y_old + g_old):
         assert a.shape == b.shape
-        assert _relative_error(b, a) < 1e-4
+        assert testing_utils.relative_error(b, a) < 1e-4
     if kernel_size != (1, 1):
         kernel = tf.convert_to_tensor(old.kernel)
         for wrong in (kernel[::-1, ::-1], kernel[:, ::-1]):
-            assert _relative_error(y_old[0] - old.bias, vae.same_conv2d_transpose(x, wrong)) > 0.1
+            assert testing_utils.relative_error(y_old[0] - old.bias, vae.same_conv2d_transpose(x, wrong)) > 0.1
 
 
 @pytest.mark.parametrize("kwargs", [dict(strides=2), dict(kernel_size=4), dict(padding="valid"),

@@ -26,6 +26,12 @@ def moving_square_videos(num_videos: int, frames: int = 8, size: int = 16, seed:
     return videos
 
 
+def relative_error(want, got) -> float:
+    """The largest absolute difference over the largest magnitude of `want`."""
+    want, got = np.asarray(want), np.asarray(got)
+    return float(np.abs(want - got).max() / np.abs(want).max())
+
+
 _STRATEGIES = {}
 
 
