@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
+from rjkeras import config as config_lib  # noqa: E402
 from rjkeras.cli import parse_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
 
@@ -29,7 +30,8 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)
     try:
-        from rjkeras.export.module import export_workdir
+        config_lib.load_workdir_config(FLAGS.workdir)  # a missing or corrupt config.json, said at once
+        from rjkeras.export.module import export_workdir  # imports TensorFlow
 
         print(export_workdir(FLAGS.workdir, FLAGS.output))
     except UserError as e:

@@ -29,11 +29,8 @@ from absl import logging
 import tensorflow as tf
 
 from rjkeras.errors import UserError
+from rjkeras.export.limits import MAX_LENGTH, MAX_VIDEOS
 from rjkeras.summaries import to_uint8
-
-# Bounds on a request, so a typo cannot allocate the whole machine's memory.
-MAX_VIDEOS = 1024
-MAX_LENGTH = 1024
 
 
 def _check_range(value, name: str, limit: int):

@@ -35,7 +35,7 @@ from absl import logging as absl_logging  # noqa: E402
 from rjkeras import runtime  # noqa: E402
 from rjkeras.cli import define_flags, parse_only_flags, read_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
-from rjkeras.eval.evaluation import Options, run  # noqa: E402
+from rjkeras.eval.options import Options, validate  # noqa: E402
 
 
 def quiet_libraries() -> None:
@@ -50,6 +50,9 @@ def main(argv):
     runtime.tune_allocator()  # freed memory stays for the next step (rjkeras.runtime)
     options = read_flags(Options)
     try:
+        validate(options)  # a bad flag is answered before TensorFlow's import
+        from rjkeras.eval.evaluation import run
+
         run(options)
     except UserError as e:
         fail(e)

@@ -56,6 +56,32 @@ def test_flag_parsing_errors_are_one_line(module_name, args, fragment):
     assert_one_line_error(run(module_name, *args), fragment)
 
 
+# Run as `python -m <module>` in a process where importing TensorFlow fails: a check that came
+# after TensorFlow's import (seconds before the answer) would end in an ImportError instead.
+WITHOUT_TENSORFLOW = ("import runpy, sys; sys.modules['tensorflow'] = None; "
+                      "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)")
+
+
+@pytest.mark.parametrize("module_name,args,fragments", [
+    ("rjkeras.train", ["--modle=rjgan"], ["Unknown command line flag 'modle'"]),
+    ("rjkeras.train", ["--model=rjgna"], ["unknown model 'rjgna'"]),
+    ("rjkeras.evaluate", ["--metrcs=fvd"], ["Unknown command line flag 'metrcs'"]),
+    ("rjkeras.evaluate", ["--workdir={tmp}/nowhere"], ["--workdir={tmp}/nowhere does not exist"]),
+    ("rjkeras.evaluate", ["--workdir={tmp}", "--judge={tmp}"], ["{tmp}/config.json not found"]),
+    ("rjkeras.evaluate", ["--saved_model={tmp}", "--workdir={tmp}"], ["pass exactly one of --workdir"]),
+    ("rjkeras.evaluate", ["--saved_model={tmp}", "--is_batch_size=2000"], ["--is_batch_size=2000: at most 1024"]),
+    ("rjkeras.evaluate", ["--saved_model={tmp}", "--metrics=fvd"], ["--metrics=fvd needs --i3d"]),
+    ("rjkeras.export", ["--workdir={tmp}"], ["{tmp}/config.json not found"]),
+    ("rjkeras.figures", ["--num=many"], ["--num=many"]),
+    ("rjkeras.prepare", ["nosuch"], ["unknown dataset 'nosuch'"]),
+])
+def test_commands_answer_bad_flags_before_importing_tensorflow(module_name, args, fragments, tmp_path):
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    result = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, module_name, *args],
+                            capture_output=True, text=True, timeout=60)
+    assert_one_line_error(result, *[fragment.format(tmp=tmp_path) for fragment in fragments])
+
+
 @pytest.mark.parametrize("module_name,args,fragments", [
     ("rjkeras.eval.train_judge", [], ["--dataset is required"]),
     ("rjkeras.eval.train_judge", ["--dataset=synthetic_sprites", "--image_size=8"],

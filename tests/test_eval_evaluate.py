@@ -19,6 +19,7 @@ from rjkeras import trainer
 from rjkeras.errors import UserError
 from rjkeras.eval import evaluation
 from rjkeras.eval import judge as judge_lib
+from rjkeras.eval import options as options_lib
 from rjkeras.eval import sources
 from rjkeras.models import build_model, compile_model
 
@@ -194,7 +195,7 @@ def test_repeats_draw_independent_generated_sets_against_one_real_set(gan_dir, j
     hair = thrice["inception_score"]["per_label"]["hair"]
     assert len(hair["scores"]) == 3 * SMALL["is_batches"] and len(hair["repeat_means"]) == 3
     assert hair["scores"][:SMALL["is_batches"]] == once["inception_score"]["per_label"]["hair"]["scores"]
-    for repeats in (0, evaluation.MAX_REPEATS + 1):
+    for repeats in (0, options_lib.MAX_REPEATS + 1):
         with pytest.raises(UserError, match=f"--repeats={repeats}"):
             evaluation.run(evaluation.Options(**options, repeats=repeats))
 

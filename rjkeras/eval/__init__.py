@@ -2,7 +2,8 @@
 `rjkeras.human_eval`:
 
     sources      what is evaluated: a work dir's model or a SavedModel, behind one interface
-    evaluation   the protocol (`Options`, seeds, real and generated sets) and the report
+    options      what `evaluate` takes (`Options`) and the checks that need nothing else
+    evaluation   the protocol (seeds, real and generated sets) and the report
     fvd, i3d     Frechet Video Distance with I3D (paper section 5.1)
     judge        the classifier behind the Inception Score, judge_fd and disentanglement
     metrics      Inception Score, a Frechet distance in the judge's space, disentanglement

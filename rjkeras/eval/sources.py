@@ -7,23 +7,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import typing
 
 import numpy as np
 import tensorflow as tf
 
 from rjkeras import runs
 from rjkeras.errors import UserError
+from rjkeras.eval.options import Options, source_kind
 from rjkeras.media import STRIP_GAP
 from rjkeras.models import is_gan
 from rjkeras.summaries import to_uint8
 
-if typing.TYPE_CHECKING:
-    from rjkeras.eval.evaluation import Options
-
 log = logging.getLogger("rjkeras")
-
-
 
 
 @dataclasses.dataclass
@@ -303,18 +298,9 @@ def _read_video(path: str) -> np.ndarray:
 
 
 def open_source(options: Options) -> Source:
-    given = [name for name in ("workdir", "saved_model", "videos") if getattr(options, name)]
-    if len(given) != 1:
-        raise UserError("pass exactly one of --workdir (a training run), --saved_model (an export) or "
-                        "--videos (another program's samples)")
-    if options.videos:
-        if not os.path.exists(options.videos):
-            raise UserError(f"--videos={options.videos} does not exist")
+    kind = source_kind(options)
+    if kind == "videos":
         return VideoFilesSource(options.videos, options)
-    if options.workdir:
-        if not os.path.isdir(options.workdir):
-            raise UserError(f"--workdir={options.workdir} does not exist")
+    if kind == "workdir":
         return ModelSource(options.workdir, options)
-    if not os.path.isdir(options.saved_model):
-        raise UserError(f"--saved_model={options.saved_model} does not exist")
     return SavedModelSource(options.saved_model, options)
