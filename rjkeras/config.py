@@ -306,10 +306,10 @@ def from_dict(data: dict) -> Config:
     return config
 
 
-def load_workdir_config(workdir: str) -> Config:
+def load_workdir_config(workdir: str, flag: str = "--workdir") -> Config:
     path = os.path.join(workdir, "config.json")
     if not os.path.exists(path):
-        raise UserError(f"{path} not found: --workdir must be a work dir written by rjkeras.train")
+        raise UserError(f"{path} not found: {flag} must be a work dir written by rjkeras.train")
     return from_dict(_load_json(path))
 
 

@@ -29,8 +29,23 @@ CHECKPOINTS = "checkpoints"
 SAVED_MODEL = "saved_model"
 
 
+def default_workdir(model: str, dataset: str, size: str = "paper") -> str:
+    suffix = "" if size == "paper" else f"_{size}"
+    return os.path.join("workdirs", f"{model}_{dataset}{suffix}")
+
+
 def is_workdir(path: str) -> bool:
     return os.path.exists(os.path.join(path, CONFIG))
+
+
+def check_workdir(config: config_lib.Config, workdir: str) -> None:
+    """Refuses a work dir that holds a run of another config (a new one, or the same run's, is fine)."""
+    if is_workdir(workdir):
+        changes = config_lib.diff(config_lib.load_workdir_config(workdir), config)
+        if changes:
+            raise UserError(
+                f"{workdir} holds a run with a different config ({'; '.join(changes)}); "
+                "use another --workdir, or the same flags as that run to resume it")
 
 
 def write_config(workdir: str, config: config_lib.Config) -> None:

@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 from absl import app, flags, logging  # noqa: E402
 
 from rjkeras import config as config_lib  # noqa: E402
-from rjkeras import runtime  # noqa: E402
+from rjkeras import runs, runtime  # noqa: E402
 from rjkeras.cli import parse_only_flags  # noqa: E402
 from rjkeras.errors import UserError, fail  # noqa: E402
 
@@ -88,9 +88,13 @@ def main(argv):
     runtime.tune_allocator()  # freed memory stays for the next step (rjkeras.runtime)
     try:
         config = resolve_from_flags()
-        from rjkeras import trainer  # imports TensorFlow: after the cheap checks
+        workdir = FLAGS.workdir or runs.default_workdir(FLAGS.model, FLAGS.dataset, FLAGS.size)
+        # What needs no TensorFlow is said before its import (seconds); trainer.train checks again.
+        runs.check_workdir(config, workdir)
+        if config.train.init_from:
+            config_lib.load_workdir_config(config.train.init_from, "--init_from")
+        from rjkeras import trainer
 
-        workdir = FLAGS.workdir or trainer.default_workdir(FLAGS.model, FLAGS.dataset, FLAGS.size)
         trainer.train(config, workdir, strategy=FLAGS.strategy,
                       when_done=_export if FLAGS.export else None)
     except UserError as e:

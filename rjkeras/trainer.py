@@ -35,20 +35,9 @@ from rjkeras.runs import checkpoint_manager, restore  # noqa: F401  (trainer.res
 log = logging.getLogger("rjkeras")
 
 
-def default_workdir(model: str, dataset: str, size: str = "paper") -> str:
-    suffix = "" if size == "paper" else f"_{size}"
-    return os.path.join("workdirs", f"{model}_{dataset}{suffix}")
-
-
 def prepare_workdir(config: config_lib.Config, workdir: str) -> None:
     """Creates the work dir, or checks that an existing one was trained with a compatible config."""
-    if runs.is_workdir(workdir):
-        saved = config_lib.load_workdir_config(workdir)
-        changes = config_lib.diff(saved, config)
-        if changes:
-            raise UserError(
-                f"{workdir} holds a run with a different config ({'; '.join(changes)}); "
-                "use another --workdir, or the same flags as that run to resume it")
+    runs.check_workdir(config, workdir)
     runs.write_config(workdir, config)
 
 
@@ -186,7 +175,7 @@ def training_input(config, seed):
 
 def initialize_from(model, config, source_dir: str) -> None:
     """Pre-training: copies G_I and D_I of another run (an image GAN, or an RJGAN) into model."""
-    source_config = config_lib.load_workdir_config(source_dir)
+    source_config = config_lib.load_workdir_config(source_dir, "--init_from")
     if source_config.model_name not in config_lib.GAN_MODELS:
         raise UserError(f"--init_from={source_dir} is a {source_config.model_name} run; "
                         "it must be a GAN run (image_gan or rjgan) with an image generator")
@@ -242,7 +231,7 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
     """
     t = config.train
     if t.init_from:
-        config_lib.load_workdir_config(t.init_from)  # fail now, not after the data is ready
+        config_lib.load_workdir_config(t.init_from, "--init_from")  # fail now, not after the data is ready
     if strategy is None or isinstance(strategy, str):
         strategy = distribute.make_strategy(strategy or "mirrored")
     chief = distribute.is_chief(strategy)

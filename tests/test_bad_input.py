@@ -20,6 +20,7 @@ import testing_utils
 import tensorflow as tf
 
 from rjkeras import config as config_lib
+from rjkeras import runs
 from rjkeras import trainer
 from rjkeras.eval import judge as judge_lib
 from rjkeras.eval import study as study_lib
@@ -65,6 +66,10 @@ WITHOUT_TENSORFLOW = ("import runpy, sys; sys.modules['tensorflow'] = None; "
 @pytest.mark.parametrize("module_name,args,fragments", [
     ("rjkeras.train", ["--modle=rjgan"], ["Unknown command line flag 'modle'"]),
     ("rjkeras.train", ["--model=rjgna"], ["unknown model 'rjgna'"]),
+    ("rjkeras.train", ["--model=rjgan", "--workdir={tmp}/rjvae_run"],
+     ["{tmp}/rjvae_run holds a run with a different config", "model rjvae -> rjgan"]),
+    ("rjkeras.train", ["--model=rjgan", "--workdir={tmp}/run", "--init_from={tmp}/nowhere"],
+     ["{tmp}/nowhere/config.json not found: --init_from must be a work dir"]),
     ("rjkeras.evaluate", ["--metrcs=fvd"], ["Unknown command line flag 'metrcs'"]),
     ("rjkeras.evaluate", ["--workdir={tmp}/nowhere"], ["--workdir={tmp}/nowhere does not exist"]),
     ("rjkeras.evaluate", ["--workdir={tmp}", "--judge={tmp}"], ["{tmp}/config.json not found"]),
@@ -76,6 +81,7 @@ WITHOUT_TENSORFLOW = ("import runpy, sys; sys.modules['tensorflow'] = None; "
     ("rjkeras.prepare", ["nosuch"], ["unknown dataset 'nosuch'"]),
 ])
 def test_commands_answer_bad_flags_before_importing_tensorflow(module_name, args, fragments, tmp_path):
+    runs.write_config(str(tmp_path / "rjvae_run"), config_lib.resolve("rjvae", "synthetic_sprites"))
     args = [arg.format(tmp=tmp_path) for arg in args]
     result = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, module_name, *args],
                             capture_output=True, text=True, timeout=60)
