@@ -40,9 +40,11 @@ def _kind(hint) -> type:
 
 
 def define_flags(options_class) -> None:
-    """One absl flag per field of `options_class` that `option()` made."""
+    """One absl flag per field of `options_class` that `option()` made, declared as the calling
+    module's (the command's) flags: absl's --helpshort lists only those."""
     from absl import flags
 
+    flags.disclaim_key_flags()  # absl's way for a module that defines flags on its caller's behalf
     hints = typing.get_type_hints(options_class)
     for field in dataclasses.fields(options_class):
         if "help" not in field.metadata:

@@ -258,10 +258,9 @@ def resolve(model: str, dataset: str, *, preset: str | None = None, size: str = 
     """Resolves the config of a run from its model, dataset, preset, size and overrides."""
     if model not in MODEL_CONFIGS:
         raise UserError(f"unknown model {model!r}; choose one of: {', '.join(sorted(MODEL_CONFIGS))}")
-    from rjkeras.data.registry import DATASETS  # cheap: builders are imported only when used
+    from rjkeras.data import registry  # cheap: builders are imported only when used
 
-    if dataset not in DATASETS:
-        raise UserError(f"unknown dataset {dataset!r}; choose one of: {', '.join(sorted(DATASETS))}")
+    registry.check_name(dataset)
     if size not in SIZES:
         raise UserError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}")
     config = Config(model_name=model, model=MODEL_CONFIGS[model]())

@@ -28,10 +28,17 @@ DATASETS = {
 }
 
 
+def check_name(name: str, flag: str | None = None) -> None:
+    """UserError listing the valid names if `name` is not a registered dataset (prefixed by the
+    flag that named it, if given); imports no builder, nor TensorFlow."""
+    if name not in DATASETS:
+        prefix = f"{flag}: " if flag else ""
+        raise UserError(f"{prefix}unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}")
+
+
 def builder_class(name: str) -> type:
     """The TFDS builder class registered under `name`; UserError listing the valid names."""
-    if name not in DATASETS:
-        raise UserError(f"unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}")
+    check_name(name)
     return importlib.import_module(DATASETS[name]).Builder
 
 

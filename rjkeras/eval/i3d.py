@@ -35,6 +35,11 @@ from __future__ import annotations
 
 import os
 
+if __name__ == "__main__":  # the converter: its flags are read before TensorFlow's import
+    from rjkeras.eval import i3d_convert
+
+    i3d_convert.run()  # exits
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
@@ -42,8 +47,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from rjkeras.cli import parse_only_flags  # noqa: E402
-from rjkeras.errors import UserError, fail  # noqa: E402
+from rjkeras.errors import UserError  # noqa: E402
+from rjkeras.eval.i3d_convert import check_paths, is_saved_model  # noqa: E402
 
 NUM_CLASSES = 400
 INPUT_SIZE = 224  # FVD resizes every frame to 224x224
@@ -233,11 +238,6 @@ def _assign(layer, values, path: str) -> None:
 # Loading
 
 
-def _is_saved_model(path: str) -> bool:
-    return os.path.isdir(path) and (os.path.exists(os.path.join(path, "saved_model.pb"))
-                                    or os.path.exists(os.path.join(path, "saved_model.pbtxt")))
-
-
 def load_saved_model(path: str, flag: str = "--i3d"):
     """Loads a SavedModel folder; TF1 Hub modules (with `tfhub_module.pb`) with tags=[], as
     `tensorflow_hub.load` does (they hold one graph per tag set: the inference one has none).
@@ -335,7 +335,7 @@ def load_i3d(path: str | None) -> I3D:
     path = os.path.expanduser(path)
     if not os.path.exists(path):
         raise UserError(f"--i3d={path} does not exist")
-    if _is_saved_model(path):
+    if is_saved_model(path):
         function, detail = _saved_model_function(load_saved_model(path), path)
         return I3D(function, path, "saved_model", detail)
     if path.endswith(".h5"):
@@ -370,10 +370,7 @@ def convert(saved_model: str, output: str, check: bool = True) -> tuple[str, flo
 
     Returns (output, the largest logit difference of the check or None).
     """
-    if not _is_saved_model(saved_model):
-        raise UserError(f"--saved_model={saved_model} is not a SavedModel folder (no saved_model.pb)")
-    if not output.endswith(".weights.h5"):
-        raise UserError(f"--output={output} must end with .weights.h5")
+    check_paths(saved_model, output)
     loaded = load_saved_model(saved_model, "--saved_model")
     model = convert_weights(saved_model_variables(saved_model, loaded))
     difference = None
@@ -390,31 +387,3 @@ def convert(saved_model: str, output: str, check: bool = True) -> tuple[str, flo
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     model.save_weights(output)
     return output, difference
-
-
-def main(argv):
-    from absl import flags
-    from absl import logging as absl_logging
-
-    absl_logging.set_verbosity(absl_logging.WARNING)
-    FLAGS = flags.FLAGS
-    try:
-        output, difference = convert(os.path.expanduser(FLAGS.saved_model), os.path.expanduser(FLAGS.output),
-                                     check=FLAGS.check)
-        if difference is not None:
-            print(f"checked: the converted network matches the module (largest logit difference "
-                  f"{difference:.2g} on a random video)")
-        print(output)
-    except UserError as e:
-        fail(e)
-
-
-if __name__ == "__main__":
-    from absl import app, flags
-
-    flags.DEFINE_string("saved_model", None, "The folder of the TF-Hub i3d-kinetics-400 module (untarred).")
-    flags.mark_flag_as_required("saved_model")
-    flags.DEFINE_string("output", "i3d_kinetics400.weights.h5", "Keras weights file to write.")
-    flags.DEFINE_bool("check", True, "Run both networks on a random video and refuse to write "
-                      "weights that disagree with the module.")
-    app.run(main, flags_parser=parse_only_flags)

@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from rjkeras import data as data_lib
 from rjkeras.errors import UserError
+from rjkeras.eval.options import JudgeTraining
 from rjkeras.networks import gan as gan_nets
 
 log = logging.getLogger("rjkeras")
@@ -262,9 +263,11 @@ class _Progress(keras.callbacks.Callback):
 
 
 def train_judge(dataset: str, workdir: str, *, labels=None, builder_config=None, data_dir=None,
-                manual_dir=None, image_size: int = 64, ndf: int = 64, steps: int = 2000,
-                batch_size: int = 64, learning_rate: float = 2e-4, seed: int = 0,
-                log_every: int = 100) -> Judge:
+                manual_dir=None, image_size: int = JudgeTraining.image_size,
+                ndf: int = JudgeTraining.ndf, steps: int = JudgeTraining.steps,
+                batch_size: int = JudgeTraining.batch_size,
+                learning_rate: float = JudgeTraining.learning_rate, seed: int = JudgeTraining.seed,
+                log_every: int = JudgeTraining.log_every) -> Judge:
     """Trains a judge on the dataset's train split, tests it on its test split, saves it.
 
     Args:
@@ -275,11 +278,8 @@ def train_judge(dataset: str, workdir: str, *, labels=None, builder_config=None,
 
     Returns the judge; `judge.info["test_accuracy"]` holds its accuracy per label.
     """
-    for name, value in (("steps", steps), ("batch_size", batch_size), ("ndf", ndf), ("log_every", log_every)):
-        if value < 1:
-            raise UserError(f"--{name}={value} must be at least 1")
-    if image_size < 16:
-        raise UserError(f"--image_size={image_size}: D_I halves the frame four times, so it needs >= 16")
+    JudgeTraining(image_size=image_size, ndf=ndf, steps=steps, batch_size=batch_size,
+                  learning_rate=learning_rate, seed=seed, log_every=log_every).validate()
     info = data_lib.dataset_info(dataset, data_dir=data_dir, manual_dir=manual_dir,
                                  builder_config=builder_config)
     labels = list(labels or DEFAULT_LABELS.get(dataset, ()))

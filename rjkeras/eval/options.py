@@ -1,6 +1,7 @@
-"""What `python -m rjkeras.evaluate` takes: its options (each also a flag) and the checks that
-need nothing but the options. Apart from `rjkeras.eval.evaluation`, which imports TensorFlow, so
-that the command answers a bad flag at once (TensorFlow's import alone takes seconds)."""
+"""What `python -m rjkeras.evaluate` and `python -m rjkeras.eval.train_judge` take: their options
+(each also a flag) and the checks that need nothing but the options. Apart from
+`rjkeras.eval.evaluation` and `rjkeras.eval.judge`, which import TensorFlow, so that the commands
+answer a bad flag at once (TensorFlow's import alone takes seconds)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,28 @@ class Options:
     manual_dir: str | None = option(None, "The dataset's raw download, if it must be prepared.")
 
 
+@dataclasses.dataclass(frozen=True)
+class JudgeTraining:
+    """How the judge classifier trains (`judge.train_judge`'s keywords take their defaults from
+    here); each field is also a flag of `train_judge`."""
+
+    image_size: int = option(64, "Frame size: the size of the models it will judge.")
+    ndf: int = option(64, "D_I's width (MoCoGAN's 64).")
+    steps: int = option(2000, "Training steps.")
+    batch_size: int = option(64, "Frames per step.")
+    learning_rate: float = option(2e-4, "Adam's learning rate.")
+    seed: int = option(0, "Seed of the initialisation and the data order.")
+    log_every: int = option(100, "Steps between progress lines.")
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "ndf", "log_every"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name}={getattr(self, name)} must be at least 1")
+        if self.image_size < 16:
+            raise UserError(f"--image_size={self.image_size}: D_I halves the frame four times, so it "
+                            "needs >= 16")
+
+
 def source_kind(options: Options) -> str:
     """Which one of --workdir, --saved_model and --videos names what is evaluated (it must exist)."""
     given = [name for name in ("workdir", "saved_model", "videos") if getattr(options, name)]
@@ -104,11 +127,9 @@ def validate(options: Options) -> list[str] | None:
     if options.length is not None and options.length > MAX_LENGTH:
         raise UserError(f"--length={options.length}: at most {MAX_LENGTH} frames")
     if options.dataset is not None:
-        from rjkeras.data.registry import DATASETS
+        from rjkeras.data import registry
 
-        if options.dataset not in DATASETS:
-            raise UserError(f"--dataset: unknown dataset {options.dataset!r}; choose one of: "
-                            f"{', '.join(sorted(DATASETS))}")
+        registry.check_name(options.dataset, "--dataset")
     if options.fvd_short_videos not in ("loop", "repeat"):
         raise UserError(f"--fvd_short_videos={options.fvd_short_videos}: choose loop or repeat")
     for name in ("judge", "i3d"):
