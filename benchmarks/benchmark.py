@@ -227,6 +227,7 @@ def train_worker(config: config_lib.Config, steps: int, warmup: int, block: int,
 
     name, d, batch = config.model_name, config.data, config.train.batch_size
     length = getattr(config.model, "clip_length", d.num_frames)  # frames per (D_V's) video
+    runtime.limit_concurrent_ops(config.train.inter_op_threads)  # as the trainer does, before any op
     strategy = _strategy(strategy_name)
     replicas = strategy.num_replicas_in_sync
     if batch % replicas:

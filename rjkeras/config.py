@@ -127,6 +127,10 @@ class TrainConfig:
     checkpoint_every: int = 1000  # steps between checkpoints: at most this many are lost to a crash
     keep_checkpoints: int = 3
     panel_videos: int = 6  # videos per image panel
+    # Ops TensorFlow runs at once on a CPU-only host (its inter-op threads; 0: its default, one
+    # per core). 1 where each op alone fills the cores (the VAEs' 64x64 presets): two at once
+    # only keep more activations alive (rjkeras.runtime.limit_concurrent_ops).
+    inter_op_threads: int = 0
 
 
 # Model name -> its config's defaults. RJVAE's residual lives in mu's space (our size: DSA's 256).
@@ -329,6 +333,9 @@ def validate(config: Config) -> None:
                         f"train.log_every={t.log_every}")
     if t.learning_rate <= 0:
         raise UserError(f"train.learning_rate={t.learning_rate}: must be positive")
+    if t.inter_op_threads < 0:
+        raise UserError(f"train.inter_op_threads={t.inter_op_threads}: must be 0 (TensorFlow's "
+                        "default) or more")
     if isinstance(m, GANConfig):
         _validate_gan(config)
     if isinstance(m, VAEConfig):

@@ -8,6 +8,13 @@ in a 40-step benchmark of `rjgan --size=small`, 0.20 M with the setting, and the
 faster (README, Benchmarks). `M_TOP_PAD` keeps `TOP_PAD` bytes of free heap per heap instead;
 the peak memory grew by 1-2% in the same measurement.
 
+`limit_concurrent_ops`: TensorFlow runs as many independent ops at once as the CPU has cores,
+each also splitting its own work over the cores. Where every op alone fills the cores (DSA and
+RJVAE at 64x64: convs over 200 frames of 64x64x256), running two at once gains nothing and keeps
+both ops' inputs and outputs alive together; one at a time, the 64x64 RJVAE step peaked 1.5 GB
+lower and was no slower (README, Memory). Small networks (the small presets) gain from the
+overlap, so it is the config's choice (`train.inter_op_threads`), made by the presets.
+
 `prefer_onednn`: TensorFlow runs its CPU convolutions, matmuls and batch norms with oneDNN only
 on CPUs it picks (AVX-512 ones); elsewhere (AVX2 only: most desktop and many cloud x86 CPUs) it
 falls back to Eigen's kernels, which were 1.3-2.1x slower on every GAN network here (README,
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import os
 import sys
 
@@ -47,3 +55,28 @@ def tune_allocator() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return mallopt(_M_TOP_PAD, TOP_PAD) == 1
+
+
+def limit_concurrent_ops(threads: int) -> bool:
+    """At most `threads` TensorFlow ops at once (its inter-op threads) on a host without a GPU
+    (module docstring; untested with GPUs, so theirs keep TensorFlow's default). 0 leaves the
+    default. Must come before TensorFlow runs its first op: afterwards it only warns.
+
+    Returns whether the setting is in effect.
+    """
+    if threads <= 0:
+        return False
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return False
+    if tf.config.threading.get_inter_op_parallelism_threads() == threads:
+        return True
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow has started already (a library caller ran ops first)
+        logging.getLogger("rjkeras").warning(
+            "train.inter_op_threads=%d not applied: TensorFlow was already running ops in this "
+            "process (it takes effect when training is the process's first TensorFlow work)", threads)
+        return False
+    return True

@@ -27,6 +27,7 @@ from rjkeras import config as config_lib
 from rjkeras import data as data_lib
 from rjkeras import distribute
 from rjkeras import runs
+from rjkeras import runtime
 from rjkeras import summaries
 from rjkeras.errors import UserError
 from rjkeras.models import build_model, compile_model, is_gan, named_optimizers
@@ -232,6 +233,8 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
     t = config.train
     if t.init_from:
         config_lib.load_workdir_config(t.init_from, "--init_from")  # fail now, not after the data is ready
+    if runtime.limit_concurrent_ops(t.inter_op_threads):  # before TensorFlow's first op: the strategy's
+        log.info("TensorFlow runs at most %d op(s) at once (train.inter_op_threads)", t.inter_op_threads)
     if strategy is None or isinstance(strategy, str):
         strategy = distribute.make_strategy(strategy or "mirrored")
     chief = distribute.is_chief(strategy)

@@ -29,6 +29,16 @@ def test_dsa_defaults_are_the_baselines():
     assert (c.model.conv_channels, c.model.feature_dim, c.train.batch_size) == (256, 2048, 25)
 
 
+@pytest.mark.parametrize("model", ["rjvae", "dsa"])
+def test_the_vaes_run_one_op_at_a_time_at_64x64_only(model):
+    # Each op of the 64x64 VAEs fills the cores (rjkeras.runtime.limit_concurrent_ops); the small
+    # and tiny networks' ops do not, and keep TensorFlow's default; the GANs keep it everywhere.
+    assert config_lib.resolve(model, "synthetic_sprites").train.inter_op_threads == 1
+    for size in ("small", "tiny"):
+        assert config_lib.resolve(model, "synthetic_sprites", size=size).train.inter_op_threads == 0
+    assert config_lib.resolve("rjgan", "synthetic_sprites").train.inter_op_threads == 0
+
+
 def test_every_model_dataset_pair_has_a_preset_and_sizes():
     from rjkeras.data.registry import DATASETS
 
@@ -60,6 +70,7 @@ def test_diff_ignores_training_fields_and_data_location():
     ({"train.steps": "1.5"}, "expects int"),
     ({"train.image_every": 7}, "multiple of"),
     ({"train.batch_size": 0}, "train.batch_size=0"),
+    ({"train.inter_op_threads": -1}, "train.inter_op_threads=-1: must be 0"),
     ({"data.image_size": 12}, "multiple of 8"),
     ({"model.residual_dim": 3}, "must equal model.summary_dim"),
     ({"model.prior_inputs": "own"}, "model.prior_inputs='own': choose posterior or prior"),

@@ -1,5 +1,6 @@
 """The runtime settings the commands apply: the allocator (freed heap stays in the process for the
-next step) and oneDNN on every x86 CPU unless the user chose otherwise."""
+next step), oneDNN on every x86 CPU unless the user chose otherwise, and how many ops TensorFlow
+runs at once."""
 
 import os
 import platform
@@ -71,3 +72,26 @@ def test_importing_rjkeras_turns_onednn_on_unless_the_user_chose(chosen, enabled
     out = subprocess.run([sys.executable, "-c", ONEDNN_PROBE], capture_output=True, text=True,
                          check=True, env=env).stdout.split()
     assert out[-1] == enabled
+
+
+CONCURRENCY_PROBE = """
+import logging, sys
+from rjkeras import runtime
+import tensorflow as tf
+logging.basicConfig(stream=sys.stderr)
+before = tf.config.threading.get_inter_op_parallelism_threads()
+print(runtime.limit_concurrent_ops(0), tf.config.threading.get_inter_op_parallelism_threads() == before)
+applied = runtime.limit_concurrent_ops(1)
+gpus = bool(tf.config.list_physical_devices("GPU"))
+print(applied or gpus, tf.config.threading.get_inter_op_parallelism_threads() == (before if gpus else 1))
+float(tf.reduce_sum(tf.ones([2])))  # TensorFlow now runs: the setting can no longer change
+print(runtime.limit_concurrent_ops(3))
+"""
+
+
+def test_concurrent_ops_are_limited_before_tensorflow_runs_and_only_warned_after():
+    result = subprocess.run([sys.executable, "-c", CONCURRENCY_PROBE], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True", "False"], result.stdout + result.stderr
+    assert "train.inter_op_threads=3 not applied" in result.stderr

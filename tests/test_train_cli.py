@@ -301,3 +301,13 @@ def test_a_nan_stops_training_and_keeps_the_last_good_checkpoint(data_dir, tmp_p
         value = reader.get_tensor(name)
         if np.issubdtype(np.asarray(value).dtype, np.floating):
             assert np.all(np.isfinite(value)), name
+
+
+def test_the_config_sets_how_many_ops_run_at_once(data_dir, tmp_path):
+    # The 64x64 VAE presets set 1 (rjkeras.runtime.limit_concurrent_ops); the trainer applies it
+    # before TensorFlow's first op, where it can still take effect.
+    result = train("--model=dsa", "--size=tiny", "--dataset_config=tiny", f"--data_dir={data_dir}",
+                   f"--workdir={tmp_path}", "--steps=2", "--set=train.inter_op_threads=1")
+    assert result.returncode == 0, result.stderr
+    assert "TensorFlow runs at most 1 op(s) at once" in result.stderr
+    assert "not applied" not in result.stderr
