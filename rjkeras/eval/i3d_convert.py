@@ -53,6 +53,7 @@ def run() -> None:
     from absl import app, flags
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    flags.disclaim_key_flags()  # the flags are the running command's (`i3d`'s): --helpshort lists them
     flags.DEFINE_string("saved_model", None, "The folder of the TF-Hub i3d-kinetics-400 module (untarred).")
     flags.mark_flag_as_required("saved_model")
     flags.DEFINE_string("output", "i3d_kinetics400.weights.h5", "Keras weights file to write.")
