@@ -48,6 +48,14 @@ def check_workdir(config: config_lib.Config, workdir: str) -> None:
                 "use another --workdir, or the same flags as that run to resume it")
 
 
+def check_before_training(config: config_lib.Config, workdir: str) -> None:
+    """What can refuse a run before TensorFlow starts: a work dir of another config, or an
+    --init_from that is no run (the command says it in seconds, the trainer again for library callers)."""
+    check_workdir(config, workdir)
+    if config.train.init_from:
+        config_lib.load_workdir_config(config.train.init_from, "--init_from")
+
+
 def write_config(workdir: str, config: config_lib.Config) -> None:
     """Writes config.json atomically (a crash never leaves half a config)."""
     path = os.path.join(workdir, CONFIG)

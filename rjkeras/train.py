@@ -89,10 +89,7 @@ def main(argv):
     try:
         config = resolve_from_flags()
         workdir = FLAGS.workdir or runs.default_workdir(FLAGS.model, FLAGS.dataset, FLAGS.size)
-        # What needs no TensorFlow is said before its import (seconds); trainer.train checks again.
-        runs.check_workdir(config, workdir)
-        if config.train.init_from:
-            config_lib.load_workdir_config(config.train.init_from, "--init_from")
+        runs.check_before_training(config, workdir)  # before TensorFlow's import: in seconds
         from rjkeras import trainer
 
         trainer.train(config, workdir, strategy=FLAGS.strategy,

@@ -231,8 +231,7 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
         export), also when there was nothing left to train.
     """
     t = config.train
-    if t.init_from:
-        config_lib.load_workdir_config(t.init_from, "--init_from")  # fail now, not after the data is ready
+    runs.check_before_training(config, workdir)  # fail now, not after the data is ready
     if runtime.limit_concurrent_ops(t.inter_op_threads):  # before TensorFlow's first op: the strategy's
         log.info("TensorFlow runs at most %d op(s) at once (train.inter_op_threads)", t.inter_op_threads)
     if strategy is None or isinstance(strategy, str):

@@ -41,3 +41,24 @@ def test_the_config_beside_a_saved_model(workdir, tmp_path):
     assert runs.config_beside(os.path.join(path, runs.SAVED_MODEL)) == config
     os.makedirs(tmp_path / "elsewhere" / "model")
     assert runs.config_beside(str(tmp_path / "elsewhere" / "model")) is None
+
+
+@pytest.mark.parametrize("case", ["other_config", "init_from_nowhere"])
+def test_the_trainer_refuses_a_run_before_reading_data(workdir, tmp_path, case):
+    """trainer.train (a library caller's entry) says what `rjkeras.train` says before TensorFlow's
+    import, before it prepares or reads any data: the data dir stays empty."""
+    from rjkeras import trainer
+
+    path, config = workdir
+    data_dir = tmp_path / "tfds"
+    if case == "other_config":
+        config = config_lib.resolve("rjvae", "synthetic_sprites", size="tiny", overrides={
+            "data.data_dir": str(data_dir), "data.image_size": 32})
+        expected = "holds a run with a different config"
+    else:
+        config = config_lib.resolve("rjgan", "synthetic_sprites", size="tiny", overrides={
+            "data.data_dir": str(data_dir), "train.init_from": str(tmp_path / "nowhere")})
+        path, expected = str(tmp_path / "new_run"), "--init_from must be a work dir"
+    with pytest.raises(UserError, match=expected):
+        trainer.train(config, path, strategy="one_device")
+    assert not data_dir.exists()
