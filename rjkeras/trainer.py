@@ -36,12 +36,6 @@ from rjkeras.runs import checkpoint_manager, restore  # noqa: F401  (trainer.res
 log = logging.getLogger("rjkeras")
 
 
-def prepare_workdir(config: config_lib.Config, workdir: str) -> None:
-    """Creates the work dir, or checks that an existing one was trained with a compatible config."""
-    runs.check_workdir(config, workdir)
-    runs.write_config(workdir, config)
-
-
 class Monitor(keras.callbacks.Callback):
     """Progress lines, TensorBoard scalars and panels, checkpoints and the step budget.
 
@@ -238,7 +232,7 @@ def train(config: config_lib.Config, workdir: str, strategy: tf.distribute.Strat
         strategy = distribute.make_strategy(strategy or "mirrored")
     chief = distribute.is_chief(strategy)
     if chief:
-        prepare_workdir(config, workdir)
+        runs.write_config(workdir, config)  # its config checked above
     info = validate_against_data(config)
     if t.batch_size % strategy.num_replicas_in_sync:
         raise UserError(f"train.batch_size={t.batch_size} must be divisible by the "

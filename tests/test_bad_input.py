@@ -156,7 +156,7 @@ def files(tmp_path_factory):
         config = config_lib.resolve(model, "synthetic_sprites", size="tiny", overrides={
             "data.builder_config": "tiny", "data.data_dir": paths["data_dir"], **overrides})
         path = str(root / name)
-        trainer.prepare_workdir(config, path)
+        runs.write_config(path, config)
         instance = compile_model(build_model(config), config)
         if checkpoint:
             trainer.checkpoint_manager(instance, path).save(checkpoint_number=0)

@@ -15,6 +15,7 @@ import pytest
 import tensorflow as tf
 
 from rjkeras import config as config_lib
+from rjkeras import runs
 from rjkeras import trainer
 from rjkeras.errors import UserError
 from rjkeras.eval import evaluation
@@ -46,7 +47,7 @@ def make_workdir(model, data_dir, path, **overrides):
     """A work dir holding the tiny model's initial weights as its checkpoint (step 0)."""
     config = config_lib.resolve(model, "synthetic_sprites", size="tiny", overrides={
         "data.builder_config": "tiny", "data.data_dir": data_dir, **overrides})
-    trainer.prepare_workdir(config, str(path))
+    runs.write_config(str(path), config)
     model = compile_model(build_model(config), config)
     trainer.checkpoint_manager(model, str(path)).save(checkpoint_number=0)
     return str(path)

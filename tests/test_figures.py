@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from rjkeras import config as config_lib
+from rjkeras import runs
 from rjkeras import trainer
 from rjkeras.errors import UserError
 from rjkeras.eval import figures
@@ -29,7 +30,7 @@ def make_workdir(model, data_dir, path):
     """A work dir holding a tiny model's initial weights as checkpoint 1."""
     config = config_lib.resolve(model, "synthetic_sprites", size="tiny", overrides={
         "data.builder_config": "tiny", "data.data_dir": data_dir})
-    trainer.prepare_workdir(config, str(path))
+    runs.write_config(str(path), config)
     instance = compile_model(build_model(config), config)
     trainer.checkpoint_manager(instance, str(path)).save(checkpoint_number=1)
     return str(path), config.data.image_size

@@ -196,7 +196,7 @@ def models(tmp_path_factory):
     config = config_lib.resolve("mocogan", "synthetic_sprites", size="tiny",
                                 overrides={"train.seed": 3})
     workdir = str(root / "mocogan_workdir")
-    trainer.prepare_workdir(config, workdir)
+    runs.write_config(workdir, config)
     trainer.checkpoint_manager(compile_model(build_model(config), config), workdir).save(checkpoint_number=0)
     return {"a": str(root / "rjgan"), "b": workdir, "image_gan": str(root / "image_gan")}
 

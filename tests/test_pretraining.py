@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rjkeras import config as config_lib
+from rjkeras import runs
 from rjkeras import trainer
 from rjkeras.errors import UserError
 from rjkeras.models import build_model, compile_model
@@ -14,7 +15,7 @@ def saved_run(workdir, model, **overrides):
     config = config_lib.resolve(model, "synthetic_sprites", size="tiny",
                                 overrides={f"train.{k}" if k == "seed" else f"model.{k}": v
                                            for k, v in overrides.items()})
-    trainer.prepare_workdir(config, str(workdir))
+    runs.write_config(str(workdir), config)
     instance = compile_model(build_model(config), config)
     trainer.checkpoint_manager(instance, str(workdir)).save(checkpoint_number=1)
     return instance
