@@ -95,3 +95,36 @@ def test_concurrent_ops_are_limited_before_tensorflow_runs_and_only_warned_after
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "True", "True", "False"], result.stdout + result.stderr
     assert "train.inter_op_threads=3 not applied" in result.stderr
+
+
+# A command's atexit hooks: one registered before its flags are parsed, one after (as TensorFlow's,
+# imported later), each printing whether the heap is frozen when it runs.
+EXIT_PROBE = """
+import atexit, gc
+from absl import flags
+from rjkeras import cli
+atexit.register(lambda: print("first hook, frozen:", gc.get_freeze_count() > 0))
+flags.DEFINE_integer("n", 1, "a flag")
+cli.parse_only_flags(["command", "--n=2"])
+atexit.register(lambda: print("later hook, frozen:", gc.get_freeze_count() > 0))
+"""
+
+
+def test_a_command_exits_without_collecting_its_heap():
+    """Every command freezes the heap at exit (Python's last collection of TensorFlow's objects
+    takes seconds), after the hooks registered since it parsed its flags."""
+    out = subprocess.run([sys.executable, "-c", EXIT_PROBE], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["later hook, frozen: False", "first hook, frozen: True"]
+
+
+def test_a_gan_command_never_imports_tensorflow_probability():
+    from rjkeras import config as config_lib
+    from rjkeras.models import gan, model_class
+
+    for name in config_lib.MODEL_CONFIGS:  # each name finds its class in its own family
+        assert issubclass(model_class(name), gan.VideoGAN) == (name in config_lib.GAN_MODELS), name
+    code = ("import sys; from rjkeras.config import GAN_MODELS; from rjkeras.models import model_class; "
+            "[model_class(name) for name in GAN_MODELS]; print('tensorflow_probability' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 
 def model_class(name: str):
-    from rjkeras.models import gan, vae
+    from rjkeras.config import GAN_MODELS
 
-    return {**vae.MODELS, **gan.MODELS}[name]
+    if name in GAN_MODELS:  # a GAN's command never imports TensorFlow Probability (2 s)
+        from rjkeras.models import gan
+
+        return gan.MODELS[name]
+    from rjkeras.models import vae
+
+    return vae.MODELS[name]
 
 
 def is_gan(model) -> bool:
