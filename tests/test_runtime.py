@@ -1,6 +1,6 @@
 """The runtime settings the commands apply: the allocator (freed heap stays in the process for the
-next step), oneDNN on every x86 CPU unless the user chose otherwise, and how many ops TensorFlow
-runs at once."""
+next step), oneDNN on every x86 CPU unless the user chose otherwise, how many ops TensorFlow runs at once,
+and a command's exit without Python's last collection of TensorFlow's heap."""
 
 import os
 import platform
