@@ -94,6 +94,7 @@ def parse_flags(argv: list[str]) -> list[str]:
     """
     from absl import flags
 
+    atexit.unregister(gc.freeze)  # once a process, however often it parses flags (tests do)
     atexit.register(gc.freeze)  # hooks registered later (TensorFlow's) run before it
     try:
         return flags.FLAGS(argv)
