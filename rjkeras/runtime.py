@@ -20,7 +20,7 @@ on CPUs it picks (AVX-512 ones); elsewhere (AVX2 only: most desktop and many clo
 falls back to Eigen's kernels, which were 1.3-2.1x slower on every GAN network here (README,
 Benchmarks). PyTorch calls oneDNN on every x86 CPU. Importing `rjkeras` turns it on unless the
 user chose (`TF_ENABLE_ONEDNN_OPTS` set, 0 to turn it off); it only takes effect when TensorFlow
-is imported after rjkeras.
+is imported after rjkeras, and a program that imported TensorFlow first is warned.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import platform
 import sys
 
 _M_TOP_PAD = -2  # mallopt(3)'s parameter (malloc.h)
@@ -37,9 +38,37 @@ ENV = "RJKERAS_MALLOC"  # "0": leave malloc as the C library sets it
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"  # TensorFlow's own switch, read when it is imported
 
 
-def prefer_onednn() -> None:
-    """TensorFlow's oneDNN CPU kernels on every x86 CPU (module docstring), unless the user chose."""
-    os.environ.setdefault(ONEDNN_ENV, "1")
+def prefer_onednn() -> bool:
+    """TensorFlow's oneDNN CPU kernels on every x86 CPU (module docstring), unless the user chose.
+
+    TensorFlow reads the setting once, when it is imported. A program that imported it before
+    rjkeras keeps the kernels TensorFlow picked; where those are Eigen's (oneDNN off on an x86
+    CPU, and the user did not choose), it is told so once, with the fix. Returns whether oneDNN
+    is known to be off in this process against that preference (the warning was given).
+    """
+    chosen = ONEDNN_ENV in os.environ
+    os.environ.setdefault(ONEDNN_ENV, "1")  # also for the processes this one starts
+    if chosen or "tensorflow" not in sys.modules or not _is_x86() or _onednn_enabled() is not False:
+        return False
+    logging.getLogger("rjkeras").warning(
+        "TensorFlow was imported before rjkeras, so it runs Eigen's CPU kernels in this process, "
+        "not oneDNN's (networks 1.3-2.1x slower on an AVX2 CPU): import rjkeras before "
+        "TensorFlow, or start Python with %s=1 (=0 to keep Eigen's and silence this)", ONEDNN_ENV)
+    return True
+
+
+def _is_x86() -> bool:
+    return platform.machine().lower() in ("x86_64", "amd64", "x86", "i686")
+
+
+def _onednn_enabled() -> bool | None:
+    """Whether the imported TensorFlow runs oneDNN's kernels; None where it cannot tell (a private
+    module of TensorFlow's, which a release may move)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        return None
 
 
 def tune_allocator() -> bool:

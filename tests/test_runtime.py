@@ -1,7 +1,9 @@
 """The runtime settings the commands apply: the allocator (freed heap stays in the process for the
-next step), oneDNN on every x86 CPU unless the user chose otherwise, how many ops TensorFlow runs at once,
-and a command's exit without Python's last collection of TensorFlow's heap."""
+next step), oneDNN on every x86 CPU unless the user chose otherwise (a program that imported
+TensorFlow first is told), how many ops TensorFlow runs at once, and a command's exit without
+Python's last collection of TensorFlow's heap."""
 
+import logging
 import os
 import platform
 import subprocess
@@ -72,6 +74,51 @@ def test_importing_rjkeras_turns_onednn_on_unless_the_user_chose(chosen, enabled
     out = subprocess.run([sys.executable, "-c", ONEDNN_PROBE], capture_output=True, text=True,
                          check=True, env=env).stdout.split()
     assert out[-1] == enabled
+
+
+TENSORFLOW_FIRST_PROBE = """
+import tensorflow
+import rjkeras
+from tensorflow.python.util import _pywrap_util_port
+print(_pywrap_util_port.IsMklEnabled())
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
+                    reason="oneDNN's CPU kernels are x86's here")
+@pytest.mark.parametrize("chosen", [None, "0"])
+def test_a_program_that_imported_tensorflow_first_is_told_when_onednn_is_off(chosen):
+    # Too late for rjkeras' setting: TensorFlow keeps the kernels it picked at its import. On a
+    # CPU where those are Eigen's (no AVX-512) the program is told, unless the user chose them.
+    env = {k: v for k, v in os.environ.items() if k != runtime.ONEDNN_ENV}
+    env.update({runtime.ONEDNN_ENV: chosen} if chosen else {})
+    run = subprocess.run([sys.executable, "-c", TENSORFLOW_FIRST_PROBE], capture_output=True,
+                         text=True, check=True, env=env)
+    warned = "TensorFlow was imported before rjkeras" in run.stderr
+    assert warned == (chosen is None and run.stdout.split()[-1] == "False"), run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("chosen, tensorflow_first, enabled, warned", [
+    (None, True, False, True),     # TensorFlow first with Eigen's kernels: told
+    (None, True, True, False),     # TensorFlow first, oneDNN on anyway (an AVX-512 CPU)
+    (None, True, None, False),     # cannot tell (a TensorFlow without the private module)
+    ("0", True, False, False),     # the user chose Eigen's
+    ("1", True, False, False),     # the user chose, too late: theirs to see
+    (None, False, False, False),   # rjkeras first: the setting takes effect
+])
+def test_prefer_onednn_warns_only_where_the_setting_came_too_late(
+        monkeypatch, caplog, chosen, tensorflow_first, enabled, warned):
+    monkeypatch.delenv(runtime.ONEDNN_ENV, raising=False)
+    if chosen:
+        monkeypatch.setenv(runtime.ONEDNN_ENV, chosen)
+    if not tensorflow_first:
+        monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    monkeypatch.setattr(runtime, "_is_x86", lambda: True)
+    monkeypatch.setattr(runtime, "_onednn_enabled", lambda: enabled)
+    with caplog.at_level(logging.WARNING, logger="rjkeras"):
+        assert runtime.prefer_onednn() == warned
+    assert any("import rjkeras before TensorFlow" in r.getMessage() for r in caplog.records) == warned
+    assert os.environ[runtime.ONEDNN_ENV] == (chosen or "1")  # inherited by child processes
 
 
 CONCURRENCY_PROBE = """
