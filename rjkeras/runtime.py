@@ -58,7 +58,7 @@ def prefer_onednn() -> bool:
 
 
 def _is_x86() -> bool:
-    return platform.machine().lower() in ("x86_64", "amd64", "x86", "i686")
+    return platform.machine().lower() in ("x86_64", "amd64")
 
 
 def _onednn_enabled() -> bool | None:
