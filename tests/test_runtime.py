@@ -5,7 +5,6 @@ Python's last collection of TensorFlow's heap."""
 
 import logging
 import os
-import platform
 import subprocess
 import sys
 
@@ -61,39 +60,33 @@ import rjkeras
 from tensorflow.python.util import _pywrap_util_port
 print(_pywrap_util_port.IsMklEnabled())
 """
+only_x86 = pytest.mark.skipif(not runtime._is_x86(), reason="oneDNN's CPU kernels are x86's here")
 
 
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
-                    reason="oneDNN's CPU kernels are x86's here")
+def run_onednn_probe(chosen, tensorflow_first=False):
+    """ONEDNN_PROBE in a fresh Python with TF_ENABLE_ONEDNN_OPTS=chosen (None: unset)."""
+    env = {k: v for k, v in os.environ.items() if k != runtime.ONEDNN_ENV}
+    env.update({runtime.ONEDNN_ENV: chosen} if chosen else {})
+    script = "import tensorflow\n" + ONEDNN_PROBE if tensorflow_first else ONEDNN_PROBE
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, env=env)
+
+
+@only_x86
 @pytest.mark.parametrize("chosen, enabled", [(None, "True"), ("0", "False")])
 def test_importing_rjkeras_turns_onednn_on_unless_the_user_chose(chosen, enabled):
     # TensorFlow turns oneDNN on by itself only on some CPUs (AVX-512); rjkeras on every x86 one,
     # and TF_ENABLE_ONEDNN_OPTS=0 still turns it off.
-    env = {k: v for k, v in os.environ.items() if k != runtime.ONEDNN_ENV}
-    env.update({runtime.ONEDNN_ENV: chosen} if chosen else {})
-    out = subprocess.run([sys.executable, "-c", ONEDNN_PROBE], capture_output=True, text=True,
-                         check=True, env=env).stdout.split()
+    out = run_onednn_probe(chosen).stdout.split()
     assert out[-1] == enabled
 
 
-TENSORFLOW_FIRST_PROBE = """
-import tensorflow
-import rjkeras
-from tensorflow.python.util import _pywrap_util_port
-print(_pywrap_util_port.IsMklEnabled())
-"""
-
-
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
-                    reason="oneDNN's CPU kernels are x86's here")
+@only_x86
 @pytest.mark.parametrize("chosen", [None, "0"])
 def test_a_program_that_imported_tensorflow_first_is_told_when_onednn_is_off(chosen):
     # Too late for rjkeras' setting: TensorFlow keeps the kernels it picked at its import. On a
     # CPU where those are Eigen's (no AVX-512) the program is told, unless the user chose them.
-    env = {k: v for k, v in os.environ.items() if k != runtime.ONEDNN_ENV}
-    env.update({runtime.ONEDNN_ENV: chosen} if chosen else {})
-    run = subprocess.run([sys.executable, "-c", TENSORFLOW_FIRST_PROBE], capture_output=True,
-                         text=True, check=True, env=env)
+    run = run_onednn_probe(chosen, tensorflow_first=True)
     warned = "TensorFlow was imported before rjkeras" in run.stderr
     assert warned == (chosen is None and run.stdout.split()[-1] == "False"), run.stderr[-2000:]
 
