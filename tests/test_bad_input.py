@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 
+import forkserver
 import numpy as np
 import pytest
 import testing_utils
@@ -31,8 +32,7 @@ from rjkeras.models import build_model, compile_model
 
 def run(module_name, *args, timeout=300):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", module_name, *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return forkserver.run([sys.executable, "-m", module_name, *args], timeout=timeout, env=env)
 
 
 def assert_one_line_error(result, *fragments):

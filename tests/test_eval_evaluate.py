@@ -7,9 +7,9 @@ not the models' quality, is under test. FVD runs with a stand-in for the TF-Hub 
 import json
 import os
 import shutil
-import subprocess
 import sys
 
+import forkserver
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -338,8 +338,7 @@ def test_unsupported_and_missing_inputs_are_one_line_errors(data_dir, judge_dir,
 
 def _run(module, *args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                          timeout=300, env=env, check=False)
+    return forkserver.run([sys.executable, "-m", module, *args], timeout=300, env=env)
 
 
 def test_commands_print_progress_and_one_line_errors(gan_dir, judge_dir):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import forkserver
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -38,11 +39,14 @@ def latest_step(workdir):
     return int(state.model_checkpoint_path.rsplit("-", 1)[1]) if state else 0
 
 
-def start(args, env_extra=None, harness=False):
+def start(args, env_extra=None, harness=False, fresh=False):
+    """The command, started; `fresh`: in a new interpreter, not forked (tests/forkserver.py)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env_extra or {}))
     command = [sys.executable, HARNESS] if harness else [sys.executable, "-m", "rjkeras.train"]
-    return subprocess.Popen(command + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    if fresh:
+        return subprocess.Popen(command + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+    return forkserver.Popen(command + args, env=env)
 
 
 def wait_for_checkpoint(process, workdir, step, timeout=240):
@@ -149,8 +153,10 @@ def test_deterministic_runs_repeat_bit_for_bit_and_a_kill_changes_nothing(data_d
                 f"--workdir={workdir}", "--steps=24", "--checkpoint_every=4", "--set=train.log_every=1",
                 "--deterministic"]
 
+    # Fresh interpreters: forks of one server would share its hash seed, and hide an order that
+    # depends on it.
     def run(workdir, dump):
-        return start(args(workdir), {"HARNESS_DUMP_WEIGHTS": str(dump)}, harness=True)
+        return start(args(workdir), {"HARNESS_DUMP_WEIGHTS": str(dump)}, harness=True, fresh=True)
 
     def finish(process, dump):
         _, err = process.communicate(timeout=600)
@@ -160,7 +166,7 @@ def test_deterministic_runs_repeat_bit_for_bit_and_a_kill_changes_nothing(data_d
     # The two full runs and the one to be killed run side by side (their imports and traces
     # dominate, and run in parallel on any core count); determinism must not depend on the load.
     runs = [run(tmp_path / name, tmp_path / f"{name}.npz") for name in "ab"]
-    killed = start(args(tmp_path / "c"))
+    killed = start(args(tmp_path / "c"), fresh=True)
     wait_for_checkpoint(killed, tmp_path / "c", 8)
     killed.send_signal(signal.SIGKILL)
     killed.communicate()

@@ -11,9 +11,9 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 
+import forkserver
 import numpy as np
 import pytest
 import testing_utils
@@ -28,8 +28,7 @@ from rjkeras.errors import UserError
 
 def run_cli(*args, timeout=120):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", "rjkeras.human_eval", *args], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return forkserver.run([sys.executable, "-m", "rjkeras.human_eval", *args], timeout=timeout, env=env)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 
+import forkserver
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -49,8 +50,7 @@ def run_cluster(tmp_path, data_dir, steps, extra=()):
         args = [sys.executable, HARNESS, "--model=rjgan", "--size=tiny", "--dataset_config=tiny",
                 f"--data_dir={data_dir}", f"--workdir={tmp_path / f'workdir{index}'}",
                 "--strategy=multi_worker", f"--steps={steps}", "--checkpoint_every=4", *extra]
-        processes.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          text=True, env=env))
+        processes.append(forkserver.Popen(args, env=env))
     outputs = []
     for process in processes:
         try:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import forkserver
 import numpy as np
 import pytest
 from testing_utils import assert_one_line_error
@@ -23,8 +24,7 @@ pytestmark = pytest.mark.slow
 
 def run(module, *args, timeout=300):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return forkserver.run([sys.executable, "-m", module, *args], timeout=timeout, env=env)
 
 
 def train(*args):
