@@ -2,9 +2,10 @@
 
 A test that runs `python -m rjkeras.train ...` waits 6-9 s for the child to import TensorFlow,
 Keras and TensorFlow Probability before the command does anything, and the tests run about ninety
-such commands. A server process imports them once (rjkeras' package first, as
-every command does, and none of rjkeras' commands; no TensorFlow runtime: no eager context, no
-thread pool, so forking it is safe) and forks one child per command. The child is then the command
+such commands. A server process imports them once (rjkeras' package first, as every command
+does, and none of rjkeras' commands) and forks one child per command. Forking it is safe because
+nothing has started TensorFlow's runtime (no eager context, no thread pool): its only other threads
+are OpenBLAS's idle workers, which OpenBLAS stops across a fork. The child is then the command
 as `python -m module args` would run it: its own pid, argv, environment, working directory,
 stdout/stderr, signals and exit status (`-N` when killed by signal N, as `subprocess` reports).
 
@@ -187,6 +188,12 @@ def serve(address):
 
     for name in PRELOAD:
         importlib.import_module(name)
+    from tensorflow.python.eager import context
+
+    if context.context_safe() is not None:
+        raise SystemExit("TensorFlow's runtime was started while the fork server imported "
+                         f"{', '.join(PRELOAD)}, and its thread pools would not survive a fork: "
+                         "RJKERAS_TEST_FORKSERVER=0 runs the commands in fresh interpreters")
     sys.stdout.flush()
     sys.stderr.flush()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
