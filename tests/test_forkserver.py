@@ -79,3 +79,13 @@ def test_a_forked_command_is_its_own_process_and_dies_by_signal(probe, tmp_path)
     out, err = process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert out.startswith("argv ['sleep']") and err == "to stderr\n"
+
+
+def test_the_server_refuses_to_fork_a_running_tensorflow(tmp_path):
+    code = ("import forkserver, tensorflow as tf; tf.constant(1.0); "
+            f"forkserver.serve({str(tmp_path / 'socket')!r})")
+    result = subprocess.run([sys.executable, "-c", code], cwd=os.path.dirname(forkserver.__file__),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "its thread pools would not survive a fork" in result.stderr.splitlines()[-1]
+    assert not (tmp_path / "socket").exists()
