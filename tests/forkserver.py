@@ -111,8 +111,11 @@ class _Forked:
         shutil.rmtree(self._output, ignore_errors=True)
 
     def send_signal(self, signum):
-        if self.returncode is None:
-            os.kill(self.pid, signum)
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:  # it ended (and was reaped) since the poll, as Popen allows
+                pass
 
     def kill(self):
         self.send_signal(signal.SIGKILL)
