@@ -239,7 +239,6 @@ def _supervise(connection):
 
 def _command(request):
     """In the command's process: become `python [-m module | script] args` and exit as it would."""
-    import atexit as exit_functions
     import runpy
     import traceback
 
@@ -264,20 +263,20 @@ def _command(request):
             sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
             runpy.run_path(argv[0], run_name="__main__")
         code = 0
-    except SystemExit as exit:
-        if exit.code is None:
+    except SystemExit as stop:  # as the interpreter ends on one
+        if stop.code is None:
             code = 0
-        elif isinstance(exit.code, int):
-            code = exit.code
+        elif isinstance(stop.code, int):
+            code = stop.code
         else:
-            print(exit.code, file=sys.stderr)
+            print(stop.code, file=sys.stderr)
             code = 1
     except BaseException:
         traceback.print_exc()
         code = 1
     finally:
         try:
-            exit_functions._run_exitfuncs()
+            atexit._run_exitfuncs()  # what the interpreter runs at its end; then no final GC
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
