@@ -57,13 +57,20 @@ def run(args, *, env=None, cwd=None, timeout=None) -> subprocess.CompletedProces
     return subprocess.CompletedProcess(args, process.returncode, out, err)
 
 
-def Popen(args, *, env=None, cwd=None):
-    """`subprocess.Popen(args, stdout=PIPE, stderr=PIPE, text=True, ...)`, forked when it can be."""
+def run_module(module, *args, timeout=300) -> subprocess.CompletedProcess:
+    """`python -m module args` as the tests run the commands: TensorFlow's C++ log quiet (errors only)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return run([sys.executable, "-m", module, *args], env=env, timeout=timeout)
+
+
+def Popen(args, *, env=None, cwd=None, fresh=False):
+    """`subprocess.Popen(args, stdout=PIPE, stderr=PIPE, text=True, ...)`, forked when it can be
+    (`fresh`: never)."""
     args = [str(a) for a in args]
     env = dict(os.environ if env is None else env)
     python_command = len(args) >= 2 and args[0] == sys.executable and (
         (args[1] == "-m" and len(args) >= 3) or not args[1].startswith("-"))
-    if not (enabled() and python_command):
+    if fresh or not (enabled() and python_command):
         return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env, cwd=cwd)
     return _Forked(args, env, os.path.abspath(cwd or os.getcwd()))

@@ -30,9 +30,7 @@ from rjkeras.export.module import MAX_LENGTH, MAX_VIDEOS
 from rjkeras.models import build_model, compile_model
 
 
-def run(module_name, *args, timeout=300):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return forkserver.run([sys.executable, "-m", module_name, *args], timeout=timeout, env=env)
+run = forkserver.run_module
 
 
 def assert_one_line_error(result, *fragments):

@@ -7,7 +7,6 @@ not the models' quality, is under test. FVD runs with a stand-in for the TF-Hub 
 import json
 import os
 import shutil
-import sys
 
 import forkserver
 import numpy as np
@@ -336,9 +335,7 @@ def test_unsupported_and_missing_inputs_are_one_line_errors(data_dir, judge_dir,
         evaluation.run(evaluation.Options(workdir=gan_dir, judge=other, metrics="is", **SMALL))
 
 
-def _run(module, *args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return forkserver.run([sys.executable, "-m", module, *args], timeout=300, env=env)
+_run = forkserver.run_module
 
 
 def test_commands_print_progress_and_one_line_errors(gan_dir, judge_dir):

@@ -43,10 +43,7 @@ def start(args, env_extra=None, harness=False, fresh=False):
     """The command, started; `fresh`: in a new interpreter, not forked (tests/forkserver.py)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env_extra or {}))
     command = [sys.executable, HARNESS] if harness else [sys.executable, "-m", "rjkeras.train"]
-    if fresh:
-        return subprocess.Popen(command + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
-    return forkserver.Popen(command + args, env=env)
+    return forkserver.Popen(command + args, env=env, fresh=fresh)
 
 
 def wait_for_checkpoint(process, workdir, step, timeout=240):

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import os
-import sys
 
 import forkserver
 import numpy as np
@@ -27,8 +26,7 @@ from rjkeras.errors import UserError
 
 
 def run_cli(*args, timeout=120):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return forkserver.run([sys.executable, "-m", "rjkeras.human_eval", *args], timeout=timeout, env=env)
+    return forkserver.run_module("rjkeras.human_eval", *args, timeout=timeout)
 
 
 # ----------------------------------------------------------------------------------------------

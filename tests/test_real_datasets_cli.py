@@ -5,9 +5,7 @@ Each builder's dummy data (its raw format: JPEG trees, .avi files) is prepared o
 networks train for 5 steps.
 """
 
-import os
 import pathlib
-import sys
 
 import forkserver
 import pytest
@@ -19,12 +17,10 @@ DATASETS_DIR = pathlib.Path(__file__).parent.parent / "datasets"
 
 @pytest.mark.parametrize("dataset", ["mug", "nir", "weizmann"])
 def test_rjgan_trains_on_the_dummy_raw_data(dataset, tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    result = forkserver.run(
-        [sys.executable, "-m", "rjkeras.train", "--model=rjgan", f"--dataset={dataset}",
-         f"--manual_dir={DATASETS_DIR / dataset / 'dummy_data'}", "--size=tiny", "--steps=5",
-         f"--data_dir={tmp_path / 'data'}", f"--workdir={tmp_path / 'run'}"],
-        timeout=300, env=env)
+    result = forkserver.run_module(
+        "rjkeras.train", "--model=rjgan", f"--dataset={dataset}",
+        f"--manual_dir={DATASETS_DIR / dataset / 'dummy_data'}", "--size=tiny", "--steps=5",
+        f"--data_dir={tmp_path / 'data'}", f"--workdir={tmp_path / 'run'}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     # Prepared on demand, with the builder's summary line; then trained and checkpointed.

@@ -22,9 +22,7 @@ from rjkeras.models import build_model, compile_model
 pytestmark = pytest.mark.slow
 
 
-def run(module, *args, timeout=300):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return forkserver.run([sys.executable, "-m", module, *args], timeout=timeout, env=env)
+run = forkserver.run_module
 
 
 def train(*args):
